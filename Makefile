@@ -1,0 +1,57 @@
+# geo_app — `make run` serves the app with demo data; `make test` runs every check.
+# Both set everything up first (`make setup`): Debian packages, a virtualenv, the package.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := var/stamps
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system venv run test lint format pytest bench clean-db
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: system venv ## Install system packages, the virtualenv and the geo-app command
+
+system: $(STAMPS)/system
+$(STAMPS)/system: scripts/install_system_deps.sh
+	bash scripts/install_system_deps.sh
+	@mkdir -p $(STAMPS) && touch $@
+
+venv: $(STAMPS)/venv
+$(STAMPS)/venv: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+run: setup ## Start the database, migrate, load the demo data and serve on http://127.0.0.1:5000
+	$(BIN)/geo-app db start
+	$(BIN)/geo-app db upgrade
+	$(BIN)/geo-app load-demo
+	$(BIN)/geo-app serve --host $(HOST) --port $(PORT)
+
+test: setup lint pytest ## Set up, lint, type-check and run the whole test suite
+
+lint: ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/pytest
+
+format: ## Reformat the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup ## Run the benchmark scripts (they print figures)
+	$(BIN)/python scripts/bench/maps.py
+
+clean-db: ## Stop and delete the embedded database (demo data is reloaded by `make run`)
+	-$(BIN)/geo-app db stop
+	rm -rf var/pg var/pg-secret.json

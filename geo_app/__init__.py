@@ -1,0 +1,30 @@
+"""geo_app: maps for Vietnam's drug-free commune programme (xã, phường không ma túy)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from geo_app.config import Settings
+
+__version__ = "0.1.0"
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Flask:
+    """Application factory: settings, database engine, blueprints and error handlers.
+
+    With neither ``database_url`` nor ``GEO_APP_DATABASE_URL``, the embedded cluster is started.
+    """
+    from geo_app.db import make_engine, resolve_database_url
+    from geo_app.web import errors, health, maps
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
+    app.extensions["geo_app.settings"] = settings
+    url = database_url or resolve_database_url(settings)
+    app.extensions["geo_app.engine"] = make_engine(url, connect_args={"connect_timeout": 5})
+    app.register_blueprint(health.bp)
+    app.register_blueprint(maps.bp)
+    errors.register(app)
+    return app

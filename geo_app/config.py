@@ -1,0 +1,64 @@
+"""Settings read once from the environment.
+
+Everything configurable lives here so a newcomer finds every knob in one file. Nothing else in
+the package reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_dir() -> Path:
+    """The checkout this package runs from (editable install), else the working directory.
+
+    The embedded database and other state live under it, so two checkouts never share a cluster.
+    """
+    candidate = PACKAGE_DIR.parent
+    if (candidate / "pyproject.toml").is_file():
+        return candidate
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings; ``from_env`` is the only constructor used outside tests."""
+
+    database_url: str | None
+    state_dir: Path
+    basemap: str
+    secret_key: str
+    data_dir: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        root = project_dir()
+        state = Path(env.get("GEO_APP_STATE_DIR") or root / "var")
+        return cls(
+            database_url=env.get("GEO_APP_DATABASE_URL") or None,
+            state_dir=state.resolve(),
+            basemap=env.get("GEO_APP_BASEMAP", "none").strip() or "none",
+            secret_key=env.get("GEO_APP_SECRET_KEY") or _state_secret(state),
+            data_dir=Path(env.get("GEO_APP_DATA_DIR") or root / "data").resolve(),
+        )
+
+
+def _state_secret(state_dir: Path) -> str:
+    """A per-installation secret kept in the state folder, made on first use."""
+    path = state_dir / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    secret = os.urandom(32).hex()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it a moment ago
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

@@ -1,0 +1,39 @@
+"""Errors that carry their HTTP status and a message safe to show, mapped to responses once.
+
+Services raise these; views and the CLI never parse error strings.
+"""
+
+from __future__ import annotations
+
+
+class GeoAppError(Exception):
+    """Base of every expected failure: bad input, missing things, conflicts."""
+
+    status = 400
+
+    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def as_dict(self) -> dict[str, object]:
+        body: dict[str, object] = {"error": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class InvalidInput(GeoAppError):
+    """The request or file is malformed or breaks a rule; nothing was changed."""
+
+    status = 400
+
+
+class NotFound(GeoAppError):
+    status = 404
+
+
+class Conflict(GeoAppError):
+    """A stale edit (optimistic locking) or a clash with existing data."""
+
+    status = 409

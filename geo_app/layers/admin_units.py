@@ -1,0 +1,178 @@
+"""Administrative units: provinces, districts, communes, hamlets and residential groups.
+
+One module declares the four levels because they are one table with one query shape; each level
+is still its own registered layer (its own name, titles, zoom use and drill-down link).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from geoalchemy2 import Geography
+from sqlalchemy.orm import aliased
+
+from geo_app.layers.base import (
+    ExportField,
+    LabelledField,
+    LayerQuery,
+    LayerSpec,
+    QueryBuilder,
+    Style,
+)
+from geo_app.models import AdminUnit
+
+POPUP = (
+    LabelledField("name", "Tên", "Name"),
+    LabelledField("code", "Mã", "Code"),
+    LabelledField("kind", "Loại", "Kind"),
+    LabelledField("parent_name", "Thuộc", "Part of"),
+    LabelledField("population", "Dân số", "Population"),
+    LabelledField("population_note", "Nguồn dân số", "Population source"),
+    LabelledField("area_km2", "Diện tích (km²)", "Area (km²)"),
+)
+
+EXPORT = (
+    ExportField("code", "str"),
+    ExportField("name", "str"),
+    ExportField("name_en", "str"),
+    ExportField("kind", "str"),
+    ExportField("level", "str"),
+    ExportField("parent_code", "str"),
+    ExportField("population", "int"),
+    ExportField("population_is_estimate", "bool"),
+    ExportField("area_km2", "float"),
+    ExportField("valid_from", "date"),
+    ExportField("valid_to", "date"),
+    ExportField("is_demo", "bool"),
+)
+
+
+def in_force(unit: type[AdminUnit] | object, on: date) -> sa.ColumnElement[bool]:
+    """The version of a unit valid on ``on`` (``valid_to`` is exclusive)."""
+    valid_from = unit.valid_from  # type: ignore[attr-defined]
+    valid_to = unit.valid_to  # type: ignore[attr-defined]
+    return sa.and_(valid_from <= on, sa.or_(valid_to.is_(None), valid_to > on))
+
+
+def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
+    def build(request: LayerQuery) -> sa.Select[tuple[object, ...]]:
+        on = request.as_of or date.today()
+        parent = aliased(AdminUnit)
+        grand = aliased(AdminUnit)
+        great = aliased(AdminUnit)
+        geom: sa.ColumnElement[object] = AdminUnit.geom
+        if request.simplify_degrees:
+            geom = sa.func.ST_Multi(
+                sa.func.ST_SimplifyPreserveTopology(AdminUnit.geom, request.simplify_degrees)
+            )
+        area = sa.func.ST_Area(sa.cast(AdminUnit.geom, Geography)) / 1e6
+        population_note = sa.case(
+            (AdminUnit.population.is_(None), None),
+            (AdminUnit.population_is_estimate, sa.literal("ước tính / estimate")),
+            else_=sa.literal("điều tra dân số / census"),
+        )
+        link = (
+            sa.func.concat(link_prefix, AdminUnit.code) if link_prefix else sa.null()
+        ).label("link")
+        stmt = (
+            sa.select(
+                AdminUnit.id,
+                AdminUnit.code,
+                AdminUnit.name,
+                AdminUnit.name_en,
+                AdminUnit.kind,
+                sa.cast(AdminUnit.level, sa.String).label("level"),
+                parent.code.label("parent_code"),
+                parent.name.label("parent_name"),
+                AdminUnit.population,
+                AdminUnit.population_is_estimate,
+                population_note.label("population_note"),
+                sa.func.round(sa.cast(area, sa.Numeric), 2).label("area_km2"),
+                AdminUnit.valid_from,
+                AdminUnit.valid_to,
+                AdminUnit.is_demo,
+                link,
+                geom.label("geom"),
+            )
+            .outerjoin(parent, parent.id == AdminUnit.parent_id)
+            .outerjoin(grand, grand.id == parent.parent_id)
+            .outerjoin(great, great.id == grand.parent_id)
+            .where(sa.cast(AdminUnit.level, sa.String) == level, in_force(AdminUnit, on))
+            .order_by(AdminUnit.code)
+        )
+        if request.area_code is not None:
+            stmt = stmt.where(
+                sa.or_(
+                    AdminUnit.code == request.area_code,
+                    parent.code == request.area_code,
+                    grand.code == request.area_code,
+                    great.code == request.area_code,
+                )
+            )
+        if request.bbox is not None:
+            stmt = stmt.where(
+                AdminUnit.geom.intersects(sa.func.ST_MakeEnvelope(*request.bbox, 4326))
+            )
+        return stmt
+
+    return build
+
+
+def _spec(level: str, name: str, vi: str, en: str, link: str | None, style: Style) -> LayerSpec:
+    return LayerSpec(
+        name=name,
+        title_vi=vi,
+        title_en=en,
+        geometry_type="MultiPolygon",
+        table="admin_unit",
+        query=_query_for(level, link),
+        popup_fields=POPUP,
+        tooltip_field="name",
+        filters=("area", "date", "bbox"),
+        export_fields=EXPORT,
+        style=style,
+        link_field="link" if link else None,
+    )
+
+
+PROVINCES = _spec(
+    "province",
+    "provinces",
+    "Tỉnh, thành phố",
+    "Provinces",
+    "/map/province/",
+    Style(color="#2b3a55", weight=1.2, fill_color="#9fb3c8", fill_opacity=0.25),
+)
+DISTRICTS = _spec(
+    "district",
+    "districts",
+    "Huyện, quận, thị xã (trước 2025)",
+    "Districts (before 2025)",
+    None,
+    Style(color="#5a4a78", weight=1.0, fill_color="#c9c0dd", fill_opacity=0.2),
+)
+COMMUNES = _spec(
+    "commune",
+    "communes",
+    "Xã, phường, đặc khu",
+    "Communes and wards",
+    "/map/commune/",
+    Style(color="#35506b", weight=0.8, fill_color="#d7e3ee", fill_opacity=0.35),
+)
+HAMLETS = _spec(
+    "hamlet",
+    "hamlets",
+    "Thôn, ấp, bản, khóm, khu phố",
+    "Hamlets",
+    None,
+    Style(color="#6b6b6b", weight=0.6, fill_color="#eeeeee", fill_opacity=0.25),
+)
+RESIDENTIAL_GROUPS = _spec(
+    "residential_group",
+    "residential_groups",
+    "Tổ dân phố",
+    "Residential groups",
+    None,
+    Style(color="#7a7a7a", weight=0.5, fill_color="#f4f4f4", fill_opacity=0.2),
+)

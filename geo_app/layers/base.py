@@ -1,0 +1,118 @@
+"""What a layer is: one frozen description that maps, APIs, tiles and exports all read.
+
+A layer builds queries and map objects; it never executes them, commits, or reads the request.
+The features service (``geo_app.services.features``) runs the query and PostGIS writes GeoJSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+import sqlalchemy as sa
+
+GeometryType = Literal["MultiPolygon", "Point", "MultiLineString"]
+Lang = Literal["vi", "en"]
+
+
+@dataclass(frozen=True)
+class LabelledField:
+    """A property shown to people: its column name and its labels in both languages."""
+
+    name: str
+    label_vi: str
+    label_en: str
+
+    def label(self, lang: Lang) -> str:
+        return self.label_vi if lang == "vi" else self.label_en
+
+
+@dataclass(frozen=True)
+class ExportField:
+    """One column of the layer's export schema (GeoPackage/Shapefile/CSV)."""
+
+    name: str
+    type: Literal["str", "int", "float", "bool", "date"]
+
+
+@dataclass(frozen=True)
+class LayerQuery:
+    """Filter values a caller may pass; each layer declares which ones it honours."""
+
+    area_code: str | None = None
+    as_of: date | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    status: tuple[str, ...] = ()
+    simplify_degrees: float | None = None
+
+
+FilterName = Literal["area", "date", "bbox", "status"]
+QueryBuilder = Callable[[LayerQuery], "sa.Select[tuple[object, ...]]"]
+
+
+@dataclass(frozen=True)
+class Style:
+    """Leaflet path options; ``fill_by`` colours features by an attribute's value."""
+
+    color: str = "#444444"
+    weight: float = 1.0
+    fill_color: str = "#cccccc"
+    fill_opacity: float = 0.35
+    fill_by: tuple[str, dict[str, str]] | None = None
+
+    def for_properties(self, properties: dict[str, object]) -> dict[str, object]:
+        fill = self.fill_color
+        if self.fill_by is not None:
+            attribute, colours = self.fill_by
+            fill = colours.get(str(properties.get(attribute)), self.fill_color)
+        return {
+            "color": self.color,
+            "weight": self.weight,
+            "fillColor": fill,
+            "fillOpacity": self.fill_opacity,
+        }
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A map layer: identity, titles, geometry, query, style, popup, filters, export schema."""
+
+    name: str
+    title_vi: str
+    title_en: str
+    geometry_type: GeometryType
+    table: str
+    query: QueryBuilder
+    popup_fields: tuple[LabelledField, ...]
+    tooltip_field: str
+    filters: tuple[FilterName, ...]
+    export_fields: tuple[ExportField, ...]
+    style: Style = field(default_factory=Style)
+    srid: int = 4326
+    link_field: str | None = None
+
+    def title(self, lang: Lang) -> str:
+        return self.title_vi if lang == "vi" else self.title_en
+
+    def build_query(self, request: LayerQuery) -> sa.Select[tuple[object, ...]]:
+        """The layer's select with a ``geom`` column, after checking the filters it honours."""
+        unsupported = _requested_filters(request) - set(self.filters)
+        if unsupported:
+            names = ", ".join(sorted(unsupported))
+            raise ValueError(f"layer {self.name} has no filter {names}")
+        return self.query(request)
+
+
+def _requested_filters(request: LayerQuery) -> set[str]:
+    requested: set[str] = set()
+    if request.area_code is not None:
+        requested.add("area")
+    if request.as_of is not None:
+        requested.add("date")
+    if request.bbox is not None:
+        requested.add("bbox")
+    if request.status:
+        requested.add("status")
+    return requested

@@ -1,0 +1,113 @@
+"""Build folium maps from registered layers, with every asset served by the app itself.
+
+Views fetch the data (through services) and hand it here; this module only draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+from markupsafe import Markup
+
+from geo_app.layers.base import Lang, LayerSpec
+from geo_app.web.assets import localize
+
+VIETNAM_BOUNDS = ((8.2, 102.1), (23.4, 109.5))
+NO_BASEMAP_BACKGROUND = "#f2efe9"
+
+
+@dataclass(frozen=True)
+class MapComponents:
+    """The three pieces a page template places: head tags, the map div, and its script."""
+
+    header: Markup
+    html: Markup
+    script: Markup
+
+
+def new_map(basemap: str) -> folium.Map:
+    """An empty map with the configured basemap (``none``, ``osm`` or a tile URL template)."""
+    fmap = folium.Map(
+        location=(16.0, 106.0),
+        zoom_start=6,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        width="100%",
+        height="100%",
+    )
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(fmap)
+    elif basemap != "none":
+        folium.TileLayer(
+            tiles=basemap, attr="Bản đồ nền nội bộ / internal basemap", name="Bản đồ nền"
+        ).add_to(fmap)
+    return fmap
+
+
+def add_layer(
+    fmap: folium.Map,
+    spec: LayerSpec,
+    collection: dict[str, Any],
+    lang: Lang,
+    *,
+    show: bool = True,
+) -> folium.GeoJson:
+    """Draw one layer: declared style, tooltip, popup fields and the drill-down link."""
+    link_label = "Xem chi tiết →" if lang == "vi" else "Open →"
+    fields = [f for f in spec.popup_fields]
+    for item in collection["features"]:
+        props = item["properties"]
+        if spec.link_field and props.get(spec.link_field):
+            props["link_html"] = f'<a href="{props[spec.link_field]}">{link_label}</a>'
+        for f in fields:
+            props.setdefault(f.name, None)
+            if props[f.name] is None:
+                props[f.name] = "—"
+    popup_names = [f.name for f in fields]
+    popup_labels = [f.label(lang) for f in fields]
+    if spec.link_field:
+        popup_names.append("link_html")
+        popup_labels.append("")
+    style = spec.style
+
+    def style_function(feature: dict[str, Any]) -> dict[str, object]:
+        return style.for_properties(feature.get("properties", {}))
+
+    layer = folium.GeoJson(
+        collection,
+        name=spec.title(lang),
+        style_function=style_function,
+        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=[spec.tooltip_field], labels=False, sticky=False),
+        popup=folium.GeoJsonPopup(fields=popup_names, aliases=popup_labels, localize=True),
+        show=show,
+        embed=True,
+    )
+    layer.add_to(fmap)
+    return layer
+
+
+def fit(fmap: folium.Map, south_west_north_east: tuple[float, float, float, float] | None) -> None:
+    """Zoom to the data, or to Vietnam when there is none."""
+    if south_west_north_east is None:
+        fmap.fit_bounds(VIETNAM_BOUNDS)
+        return
+    south, west, north, east = south_west_north_east
+    fmap.fit_bounds(((south, west), (north, east)))
+
+
+def components(fmap: folium.Map, static_url: Callable[[str], str], lang: Lang) -> MapComponents:
+    """Render to page components with local JS/CSS (no CDN), plus the layer control."""
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    root = fmap.get_root()
+    localize(root, static_url)
+    root.render()
+    return MapComponents(
+        header=Markup(root.header.render()),  # noqa: S704 - folium output, our own assets
+        html=Markup(root.html.render()),  # noqa: S704
+        script=Markup(root.script.render()),  # noqa: S704
+    )

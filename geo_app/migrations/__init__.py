@@ -1,0 +1,1 @@
+"""Alembic migrations of the geo_app schema (see env.py)."""

@@ -1,0 +1,71 @@
+"""Every model of the schema; importing this package fills ``Base.metadata``."""
+
+from geo_app.models.admin import AdminLevel, AdminUnit, Crosswalk, ProvinceTarget
+from geo_app.models.audit import GENESIS_HASH, AuditLog
+from geo_app.models.base import SRID, Base, GeometryValue
+from geo_app.models.campaigns import (
+    VERDICTS,
+    Campaign,
+    CampaignBaseline,
+    CampaignTarget,
+    Evaluation,
+    Phase,
+)
+from geo_app.models.features import (
+    CultivationSite,
+    CultivationStatus,
+    FacilityCondition,
+    FacilitySite,
+    HotlineBoard,
+    Hotspot,
+    HotspotKind,
+    HotspotSource,
+    HotspotStatus,
+    HotspotStatusChange,
+    Route,
+    RouteKind,
+    TipoffBox,
+    TipoffInspection,
+)
+from geo_app.models.indicators import COUNT_COLUMNS, Classification, ClassificationClass, Indicator
+from geo_app.models.meta import DataLoad
+from geo_app.models.users import Role, User
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "GENESIS_HASH",
+    "SRID",
+    "VERDICTS",
+    "AdminLevel",
+    "AdminUnit",
+    "AuditLog",
+    "Base",
+    "Campaign",
+    "CampaignBaseline",
+    "CampaignTarget",
+    "Classification",
+    "ClassificationClass",
+    "Crosswalk",
+    "CultivationSite",
+    "CultivationStatus",
+    "DataLoad",
+    "Evaluation",
+    "FacilityCondition",
+    "FacilitySite",
+    "GeometryValue",
+    "HotlineBoard",
+    "Hotspot",
+    "HotspotKind",
+    "HotspotSource",
+    "HotspotStatus",
+    "HotspotStatusChange",
+    "Indicator",
+    "Phase",
+    "ProvinceTarget",
+    "Role",
+    "Route",
+    "RouteKind",
+    "TipoffBox",
+    "TipoffInspection",
+    "User",
+]

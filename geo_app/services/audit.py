@@ -1,0 +1,216 @@
+"""The audit trail: every write lands here, hash-chained so a rewritten history is detectable.
+
+``record`` runs inside the caller's transaction. It takes a transaction-scoped advisory lock so
+concurrent writers form one chain (run writers at READ COMMITTED, the default: the lock is only
+useful if the statement after it sees the previous writer's committed row).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import sqlalchemy as sa
+from geoalchemy2.elements import WKBElement, WKTElement
+from geoalchemy2.shape import to_shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from geo_app.models.audit import GENESIS_HASH, AuditLog
+
+AUDIT_LOCK_KEY = 0x67656F5F61756469
+"""Advisory lock key ("geo_audi") that serialises audit writers across connections."""
+
+JsonValue: TypeAlias = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+def to_jsonable(value: Any) -> JsonValue:
+    """``value`` as plain JSON data: dates as ISO strings, Decimal as exact strings, geometry as
+    EWKT, UUIDs and enums as their text; anything else unknown is an error, never ``str()``.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, WKTElement):
+        return f"SRID={value.srid};{value.data}" if value.srid > 0 else str(value.data)
+    if isinstance(value, WKBElement):
+        shape = to_shape(value)
+        return f"SRID={value.srid};{shape.wkt}" if value.srid > 0 else shape.wkt
+    if isinstance(value, BaseGeometry):
+        return value.wkt
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((to_jsonable(v) for v in value), key=canonical_json)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value))
+    raise TypeError(f"cannot store {type(value).__name__} in the audit log")
+
+
+def snapshot(obj: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, JsonValue]:
+    """A mapped object's column values as JSON data, for ``before``/``after``."""
+    mapper = sa.inspect(obj).mapper
+    return {
+        attr.key: to_jsonable(getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in exclude
+    }
+
+
+def canonical_json(value: Any) -> str:
+    """The one text form that is hashed: sorted keys, no spaces, UTF-8 characters kept."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def compute_hash(
+    prev_hash: str,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    table_name: str,
+    row_id: str | None,
+    before: Any,
+    after: Any,
+    reason: str | None,
+) -> str:
+    """sha256 of the previous hash followed by the canonical JSON of the row's content."""
+    body = canonical_json(
+        {
+            "at": to_jsonable(at),
+            "actor": actor,
+            "action": action,
+            "table_name": table_name,
+            "row_id": row_id,
+            "before": before,
+            "after": after,
+            "reason": reason,
+        }
+    )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    table: str,
+    row_id: str | int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str | None = None,
+) -> AuditLog:
+    """Append one audit row (flushed, not committed) chained to the last one."""
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+    last_hash = (
+        sa.select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1).scalar_subquery()
+    )
+    # Round-trip the documents through jsonb so the hash is over exactly what is stored
+    # (jsonb may rewrite numbers such as 1e300); the clock is read after taking the lock so
+    # ``at`` grows along the chain.
+    row = session.execute(
+        sa.select(
+            sa.func.clock_timestamp(),
+            last_hash,
+            sa.cast(sa.bindparam("b", to_jsonable(before), type_=JSONB(none_as_null=True)), JSONB),
+            sa.cast(sa.bindparam("a", to_jsonable(after), type_=JSONB(none_as_null=True)), JSONB),
+        )
+    ).one()
+    at, prev, stored_before, stored_after = row
+    prev_hash = prev.strip() if prev is not None else GENESIS_HASH
+    row_text = None if row_id is None else str(row_id)
+    entry = AuditLog(
+        at=at,
+        actor=actor,
+        action=action,
+        table_name=table,
+        row_id=row_text,
+        before=stored_before,
+        after=stored_after,
+        reason=reason,
+        prev_hash=prev_hash,
+        hash=compute_hash(
+            prev_hash,
+            at=at,
+            actor=actor,
+            action=action,
+            table_name=table,
+            row_id=row_text,
+            before=stored_before,
+            after=stored_after,
+            reason=reason,
+        ),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def verify_chain(session: Session) -> list[int]:
+    """Ids of rows whose hash does not match their content or whose link to the row before
+    is broken (a row after a deleted or rewritten one). Empty means the chain is intact.
+    """
+    stmt = (
+        sa.select(
+            AuditLog.id,
+            AuditLog.at,
+            AuditLog.actor,
+            AuditLog.action,
+            AuditLog.table_name,
+            AuditLog.row_id,
+            AuditLog.before,
+            AuditLog.after,
+            AuditLog.reason,
+            AuditLog.prev_hash,
+            AuditLog.hash,
+        )
+        .order_by(AuditLog.id)
+        .execution_options(yield_per=1000)
+    )
+    bad: list[int] = []
+    expected_prev = GENESIS_HASH
+    for row in session.execute(stmt):
+        recomputed = compute_hash(
+            row.prev_hash,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            table_name=row.table_name,
+            row_id=row.row_id,
+            before=row.before,
+            after=row.after,
+            reason=row.reason,
+        )
+        if row.prev_hash != expected_prev or row.hash != recomputed:
+            bad.append(row.id)
+        expected_prev = row.hash
+    return bad

@@ -1,0 +1,34 @@
+"""Request-side helpers shared by the blueprints: the engine, settings and the page language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app, request
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from geo_app.config import Settings
+from geo_app.db import session_scope
+from geo_app.layers.base import Lang
+
+
+def engine() -> Engine:
+    return current_app.extensions["geo_app.engine"]  # type: ignore[no-any-return]
+
+
+def settings() -> Settings:
+    return current_app.extensions["geo_app.settings"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A session for reading; nothing it does is committed."""
+    with session_scope(engine()) as session:
+        yield session
+
+
+def lang() -> Lang:
+    """Vietnamese by default, English with ``?lang=en``."""
+    return "en" if request.args.get("lang") == "en" else "vi"

@@ -1,0 +1,153 @@
+"""Fixtures: every test runs against real PostGIS.
+
+The server is ``GEO_APP_TEST_ADMIN_URL`` (a maintenance database on a server where tests may
+create databases) or, by default, the embedded cluster of this checkout, started here. Tests get
+their own databases, never the one ``make run`` serves.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from geo_app.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the embedded cluster once and point every helper at it."""
+    if os.environ.get("GEO_APP_TEST_ADMIN_URL"):
+        return
+    from geo_app.db import embedded_cluster
+
+    settings = Settings.from_env({"GEO_APP_STATE_DIR": str(ROOT / "var")})
+    info = embedded_cluster(settings).start()
+    os.environ["GEO_APP_TEST_ADMIN_URL"] = info.url("postgres")
+
+
+def _admin_engine() -> Engine:
+    return sa.create_engine(
+        os.environ["GEO_APP_TEST_ADMIN_URL"], isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+    )
+
+
+def create_database(prefix: str) -> str:
+    """A new empty database on the test server; returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(os.environ["GEO_APP_TEST_ADMIN_URL"]).set(database=name).render_as_string(
+        hide_password=False
+    )
+
+
+def drop_database(url: str) -> None:
+    name = make_url(url).database
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template() -> Iterator[str]:
+    """A migrated, empty database used as a template for fast per-test copies."""
+    from geo_app.migrations_api import upgrade
+
+    url = create_database("geo_app_test_tpl")
+    upgrade(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def empty_db(migrated_template: str) -> Iterator[str]:
+    """A fresh, migrated database with no data, for tests that write."""
+    name = f"geo_app_test_{uuid.uuid4().hex[:8]}"
+    template = make_url(migrated_template).database
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    url = make_url(migrated_template).set(database=name).render_as_string(hide_password=False)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_db() -> Iterator[str]:
+    """A database with the real boundaries and the demo data, loaded once per run."""
+    from geo_app.db import make_engine, session_scope
+    from geo_app.migrations_api import upgrade
+    from geo_app.services.demo import load_demo
+
+    url = create_database("geo_app_test_demo")
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session, session.begin():
+        load_demo(session, actor="test")
+    engine.dispose()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def engine_for() -> Iterator[Callable[[str], Engine]]:
+    """Make engines for URLs and dispose of them after the test."""
+    made: list[Engine] = []
+
+    def make(url: str) -> Engine:
+        engine = sa.create_engine(url, poolclass=sa.NullPool)
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        engine.dispose()
+
+
+@pytest.fixture
+def demo_session(demo_db: str, engine_for: Callable[[str], Engine]) -> Iterator[Session]:
+    """A read session on the demo database; whatever a test writes is rolled back."""
+    with Session(engine_for(demo_db)) as session:
+        yield session
+        session.rollback()
+
+
+def make_settings(**overrides: str) -> Settings:
+    env = {"GEO_APP_STATE_DIR": str(ROOT / "var"), "GEO_APP_BASEMAP": "none"}
+    env.update(overrides)
+    return Settings.from_env(env)
+
+
+@pytest.fixture(scope="session")
+def app(demo_db: str) -> Flask:
+    from geo_app import create_app
+
+    application = create_app(make_settings(), database_url=demo_db)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    return OUTPUT

@@ -1,0 +1,100 @@
+"""The embedded default cluster: create, start, restart after a crash, stop, no collisions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from geo_app.embedded_pg import EmbeddedCluster
+
+
+@pytest.fixture
+def cluster_factory(tmp_path: Path) -> Iterator[list[EmbeddedCluster]]:
+    made: list[EmbeddedCluster] = []
+    yield made
+    for cluster in made:
+        cluster.stop()
+        shutil.rmtree(cluster.base, ignore_errors=True)
+
+
+def _query(url: str, sql: str) -> object:
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text(sql))
+    finally:
+        engine.dispose()
+
+
+def test_start_creates_cluster_and_is_idempotent(
+    tmp_path: Path, cluster_factory: list[EmbeddedCluster]
+) -> None:
+    cluster = EmbeddedCluster(tmp_path / "state")
+    cluster_factory.append(cluster)
+    info = cluster.start()
+    assert cluster.is_initialised()
+    assert _query(info.url("postgres"), "SELECT current_user") == "geo_app"
+    again = cluster.start()
+    assert again.port == info.port
+    assert cluster.running_pid() is not None
+    if os.geteuid() == 0:
+        # PostgreSQL refuses root: the server must run as the postgres OS user.
+        pid = cluster.running_pid()
+        assert Path(f"/proc/{pid}").stat().st_uid != 0
+    assert cluster.stop() is True
+    assert cluster.running_pid() is None
+    assert cluster.stop() is False
+
+
+def test_stale_pid_file_after_crash_does_not_block_start(
+    tmp_path: Path, cluster_factory: list[EmbeddedCluster]
+) -> None:
+    cluster = EmbeddedCluster(tmp_path / "state")
+    cluster_factory.append(cluster)
+    cluster.start()
+    pid = cluster.running_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists() or b"defunct" in _status(pid):
+            break
+        time.sleep(0.05)
+    # Children die with the postmaster's socket; wait until the port is really free.
+    time.sleep(1.0)
+    pidfile = cluster.data_dir / "postmaster.pid"
+    assert pidfile.exists(), "a crash leaves the pid file behind"
+    # Make it worse: the stale file now names a live process that is not postgres (this one).
+    lines = pidfile.read_text().splitlines()
+    lines[0] = str(os.getpid())
+    pidfile.write_text("\n".join(lines) + "\n")
+    info = cluster.start()
+    assert _query(info.url("postgres"), "SELECT 1") == 1
+
+
+def _status(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/status").read_bytes()
+    except OSError:
+        return b"defunct"
+
+
+def test_two_clusters_do_not_collide(
+    tmp_path: Path, cluster_factory: list[EmbeddedCluster]
+) -> None:
+    first = EmbeddedCluster(tmp_path / "one")
+    second = EmbeddedCluster(tmp_path / "two")
+    cluster_factory.extend([first, second])
+    a = first.start()
+    b = second.start()
+    assert a.port != b.port
+    assert first.data_dir != second.data_dir
+    _query(a.url("postgres"), "CREATE DATABASE only_in_first")
+    names_b = _query(b.url("postgres"), "SELECT string_agg(datname, ',') FROM pg_database")
+    assert "only_in_first" not in str(names_b)
