@@ -168,8 +168,11 @@ def serve(host: str, port: int, threads: int) -> None:
 
 @main.command("import-boundaries")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--level", required=True, type=click.Choice(
-    ["province", "district", "commune", "hamlet", "residential_group"]))
+@click.option(
+    "--level",
+    required=True,
+    type=click.Choice(["province", "district", "commune", "hamlet", "residential_group"]),
+)
 @click.option("--layout", required=True, type=click.Choice(["2025", "pre2025"]))
 @click.option("--code-field", default="code", show_default=True)
 @click.option("--name-field", default="name", show_default=True)
@@ -177,10 +180,17 @@ def serve(host: str, port: int, threads: int) -> None:
 @click.option("--name-en-field", default=None)
 @click.option("--kind-field", default=None)
 @click.option("--population-field", default=None)
-@click.option("--population-estimate-field", default=None,
-              help="Boolean field: the population is an estimate.")
-@click.option("--valid-from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="First day of validity (default: the layout's start).")
+@click.option(
+    "--population-estimate-field",
+    default=None,
+    help="Boolean field: the population is an estimate.",
+)
+@click.option(
+    "--valid-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="First day of validity (default: the layout's start).",
+)
 @click.option("--dry-run", is_flag=True, help="Check everything, then roll back.")
 def import_boundaries(
     file: Path,
@@ -216,7 +226,12 @@ def import_boundaries(
             transaction = session.begin()
             try:
                 summary = import_file(
-                    session, file, level=level, layout=layout, fields=fields, actor=_actor(),
+                    session,
+                    file,
+                    level=level,
+                    layout=layout,
+                    fields=fields,
+                    actor=_actor(),
                     valid_from=starts if isinstance(starts, date) else None,
                 )
             except BaseException:

@@ -46,7 +46,9 @@ def ensure_database(url: str) -> bool:
     )
     try:
         with admin.connect() as conn:
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
             if exists:
                 return False
             quoted = conn.dialect.identifier_preparer.quote(name)

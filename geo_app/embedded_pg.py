@@ -273,7 +273,9 @@ class EmbeddedCluster:
                 info = self.info()
                 if info is not None:
                     return info
-            raise EmbeddedDatabaseError(f"could not start PostgreSQL: {last_error}; see {self.log_file}")
+            raise EmbeddedDatabaseError(
+                f"could not start PostgreSQL: {last_error}; see {self.log_file}"
+            )
 
     def stop(self) -> bool:
         """Stop the cluster cleanly; returns False when it was not running."""
@@ -291,7 +293,7 @@ class EmbeddedCluster:
 
 
 def _reachable_by_postgres(path: Path) -> bool:
-    """Whether the postgres OS user can traverse every parent of ``path`` (so it can own a child)."""
+    """Whether the postgres OS user can traverse every parent of ``path`` (to own a child)."""
     try:
         entry = pwd.getpwnam("postgres")
     except KeyError as error:

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
 
 SCRIPT_LOCATION = "geo_app:migrations"
+
+# Objects that belong to PostGIS and its optional extensions, never to this application.
+_EXTENSION_SCHEMAS = frozenset({"tiger", "tiger_data", "topology"})
+_EXTENSION_TABLES = frozenset(
+    {
+        "spatial_ref_sys",
+        "geometry_columns",
+        "geography_columns",
+        "raster_columns",
+        "raster_overviews",
+        "layer",
+        "topology",
+    }
+)
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Autogenerate filter: leave PostGIS, tiger geocoder and topology tables alone."""
+    if type_ == "table":
+        if getattr(obj, "schema", None) in _EXTENSION_SCHEMAS:
+            return False
+        if reflected and compare_to is None and name in _EXTENSION_TABLES:
+            return False
+    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
 
 
 def alembic_config(url: str | URL) -> Config:

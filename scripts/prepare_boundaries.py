@@ -28,7 +28,7 @@ import re
 import shutil
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon
 
 # --------------------------------------------------------------------------------------------
@@ -53,8 +54,11 @@ GZIP_ABOVE_BYTES = 1_000_000  # larger outputs are written as .geojson.gz
 MIN_MATCH_OVERLAP = 0.3  # share of a census polygon that must lie in the GSO unit's successors
 AREA_SHARE_FOR_MEMBERSHIP = 0.5  # unmatched census unit belongs to a seed area above this share
 MAX_FILLED_HOLE_M2 = 10_000.0  # holes left by gaps between source communes are filled below this
+NEAREST_FALLBACK_M = 25_000.0  # census islands drawn off-position go to the nearest 2025 unit
+ADJACENT_M = 50.0  # census polygons closer than this count as neighbours
 VN_EXTENT = (102.0, 8.0, 110.0, 23.5)  # lon/lat box of the mainland and near-shore islands
-OFFSHORE_ZONES = {"20333": "Đặc khu Hoàng Sa", "22736": "Đặc khu Trường Sa"}
+# Units allowed outside VN_EXTENT: Đặc khu Hoàng Sa, Đặc khu Trường Sa and their provinces
+OFFSHORE_CODES = frozenset({"20333", "22736", "48", "56"})
 
 CRS84 = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
 SRC_VPD = "vietnamese-provinces-database@cd58063"
@@ -136,7 +140,12 @@ DISTRICTS = [
     District("848", "Huyện Cầu Ngang", "84", "Huyện Cầu Ngang", "29416", "29458"),
     District("849", "Huyện Trà Cú", "84", "Huyện Trà Cú", "29461", "29509"),
     District(
-        "850", "Huyện Duyên Hải", "84", "Huyện Duyên Hải", "29512", "29539",
+        "850",
+        "Huyện Duyên Hải",
+        "84",
+        "Huyện Duyên Hải",
+        "29512",
+        "29539",
         frozenset({"29497", "29500"}),
     ),
     District("851", "Thị xã Duyên Hải", "84", None, extra=_TX_DUYEN_HAI),
@@ -158,9 +167,7 @@ DISTRICTS = [
 SEED_AREAS = [
     SeedArea("tra_vinh", "tra_vinh_former_province_2025_wards.geojson", "84", None),
     SeedArea("hoc_mon", "hoc_mon_former_district_2025_wards.geojson", "79", "Huyện Hóc Môn"),
-    SeedArea(
-        "huong_tra", "huong_tra_former_town_2025_wards.geojson", "46", "Thị xã Hương Trà"
-    ),
+    SeedArea("huong_tra", "huong_tra_former_town_2025_wards.geojson", "46", "Thị xã Hương Trà"),
     SeedArea("lang_son", "lang_son_2025_wards.geojson", "20", None),
 ]
 
@@ -265,8 +272,6 @@ def fill_small_holes(geom: MultiPolygon, max_area_m2: float) -> tuple[MultiPolyg
 
 def _metric_transformer() -> Any:
     """Vectorised lon/lat -> METRIC_CRS coordinate function for shapely.transform."""
-    from pyproj import Transformer
-
     transformer = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 
     def apply(coords: np.ndarray) -> np.ndarray:
@@ -281,19 +286,13 @@ def to_metric(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     projected = frame.to_crs(METRIC_CRS)
     invalid = ~projected.geometry.is_valid
     if invalid.any():
-        projected.loc[invalid, "geometry"] = shapely.make_valid(
-            projected.geometry[invalid].values
-        )
+        projected.loc[invalid, "geometry"] = shapely.make_valid(projected.geometry[invalid].values)
     return projected
 
 
-def intersection_areas(
-    left: gpd.GeoDataFrame, right: gpd.GeoDataFrame
-) -> pd.DataFrame:
+def intersection_areas(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame) -> pd.DataFrame:
     """All intersecting (left index, right index, area m²) pairs of two metric frames."""
-    pairs = gpd.sjoin(
-        left[["geometry"]], right[["geometry"]], how="inner", predicate="intersects"
-    )
+    pairs = gpd.sjoin(left[["geometry"]], right[["geometry"]], how="inner", predicate="intersects")
     left_geoms = left.geometry.loc[pairs.index].values
     right_geoms = right.geometry.loc[pairs["index_right"]].values
     areas = shapely.area(shapely.intersection(left_geoms, right_geoms))
@@ -320,10 +319,8 @@ def geojson_bytes(name: str, frame: gpd.GeoDataFrame, columns: list[str]) -> byt
     lines = []
     for row in frame.itertuples(index=False):
         properties = {col: _json_value(getattr(row, col)) for col in columns}
-        geometry = shapely.geometry.mapping(row.geometry)
-        geometry = {"type": geometry["type"], "coordinates": _round_coords(
-            json.loads(json.dumps(geometry["coordinates"]))
-        )}
+        mapped = shapely.geometry.mapping(row.geometry)
+        geometry = {"type": mapped["type"], "coordinates": _round_coords(mapped["coordinates"])}
         feature = {"type": "Feature", "properties": properties, "geometry": geometry}
         lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
     head = json.dumps(
@@ -427,10 +424,10 @@ def load_communes_2025(shared: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame
         missing = set(seed["code"]) - set(communes.index)
         if missing:
             raise SystemExit(f"{area.file_2025}: codes not in national file: {sorted(missing)}")
-        for row in seed.itertuples(index=False):
-            communes.loc[row.code, "geometry"] = row.geometry
-            communes.loc[row.code, "geom_source"] = "full_resolution"
-            communes.loc[row.code, "old_units_dvhcvn"] = row.old_units_dvhcvn
+        seed = seed.set_index("code")
+        communes.loc[seed.index, "geometry"] = seed.geometry
+        communes.loc[seed.index, "geom_source"] = "full_resolution"
+        communes.loc[seed.index, "old_units_dvhcvn"] = seed["old_units_dvhcvn"]
     communes = communes.sort_index()
     communes["geometry"] = [clean_geometry(g) for g in communes.geometry]
     return communes, national.sort_index()
@@ -471,6 +468,7 @@ class PopulationStats:
     raw_overlap_total: float
     estimate_total: int
     census_without_overlap: list[str]
+    census_nearest_fallback: list[str]
     census_lost_population: float
     communes_without_overlap: list[str]
 
@@ -482,24 +480,48 @@ def estimate_population(
 
     Each census polygon's population is shared among the 2025 communes it overlaps in
     proportion to the overlapping area (normalised by the overlapped part of the census
-    polygon, so coastline mismatches do not lose people).
+    polygon, so coastline mismatches do not lose people). A census polygon that overlaps
+    nothing (an island drawn off-position) goes to the nearest 2025 commune within
+    NEAREST_FALLBACK_M.
     """
     census_m = to_metric(census[["commune_id", "population", "geometry"]])
     communes_m = to_metric(communes[["geometry"]])
     pairs = intersection_areas(census_m, communes_m)
+    lonely = census_m.index.difference(pairs["left"].unique())
+    nearest = (
+        gpd.sjoin_nearest(
+            census_m.loc[lonely, ["geometry"]],
+            communes_m,
+            max_distance=NEAREST_FALLBACK_M,
+            distance_col="distance",
+        )
+        .sort_values(["distance", "index_right"])
+        .groupby(level=0)
+        .head(1)
+    )
+    fallback = pd.DataFrame(
+        {"left": nearest.index.to_numpy(), "right": nearest["index_right"].to_numpy(), "area": 1.0}
+    )
+    fallback_labels = [
+        f"{int(census_m.loc[i, 'commune_id'])} -> {r} ({d / 1000:.1f} km)"
+        for i, r, d in zip(nearest.index, nearest["index_right"], nearest["distance"], strict=True)
+    ]
+    pairs = pd.concat([pairs, fallback], ignore_index=True)
     census_area = census_m.geometry.area
     covered = pairs.groupby("left")["area"].sum()
     pop = census_m["population"]
     pairs["share"] = pairs["area"] / pairs["left"].map(covered)
     pairs["people"] = pairs["share"] * pairs["left"].map(pop)
     estimate = pairs.groupby("right")["people"].sum().reindex(communes.index)
-    raw = float((covered / census_area.loc[covered.index] * pop.loc[covered.index]).sum())
+    overlapping = covered.index.difference(nearest.index)
+    raw = float((covered[overlapping] / census_area[overlapping] * pop[overlapping]).sum())
     orphan = census_m.index.difference(covered.index)
     stats = PopulationStats(
         census_total=float(pop.sum()),
         raw_overlap_total=raw,
         estimate_total=int(estimate.round().sum()),
         census_without_overlap=[str(int(census_m.loc[i, "commune_id"])) for i in orphan],
+        census_nearest_fallback=fallback_labels,
         census_lost_population=float(pop.loc[orphan].sum()),
         communes_without_overlap=sorted(estimate.index[estimate.isna()].tolist()),
     )
@@ -609,7 +631,8 @@ def match_census_to_gso(
 
     A candidate must have the same normalised name; it is accepted only when at least
     MIN_MATCH_OVERLAP of the census polygon lies in the 2025 units the GSO commune went to.
-    Pairs are assigned greedily by overlap (one-to-one), exact kind before changed kind.
+    Pairs are assigned greedily (one-to-one): unchanged kind first, then by overlap, so
+    'Thị trấn Bắc Sơn' wins over 'Xã Bắc Sơn' when both lie in the same successor.
     """
     census_m = to_metric(census)
     by_key: dict[str, list[GsoOldUnit]] = defaultdict(list)
@@ -677,8 +700,9 @@ def build_area_communes(
         for code, name, _flag in parse_old_units(text):
             members[code] = name
     footprint = to_metric(
-        gpd.GeoDataFrame(geometry=[shapely.union_all(communes_2025.loc[seed["code"]].geometry)],
-                         crs="EPSG:4326")
+        gpd.GeoDataFrame(
+            geometry=[shapely.union_all(communes_2025.loc[seed["code"]].geometry)], crs="EPSG:4326"
+        )
     ).geometry.iloc[0]
     census_m = to_metric(census_province)
     rows = []
@@ -690,28 +714,30 @@ def build_area_communes(
         if match.gso_code is not None:
             if match.gso_code not in members:
                 if area.census_district in (None, row["district_vn"]):
-                    moved_out.append(f"{label} -> {match.gso_code} (not in area on 2025-06-30)")
+                    moved_out.append(f"{label}: matched {match.gso_code}, not a member")
                 continue
         else:
             share = shapely.intersection(geom_m, footprint).area / geom_m.area
             if share < AREA_SHARE_FOR_MEMBERSHIP:
+                if area.census_district == row["district_vn"]:
+                    moved_out.append(f"{label}: unmatched, {share:.0%} inside the area")
                 continue
             unmatched.append(label)
-        rows.append(_pre2025_commune_row(row, match, old_units, members, communes_2025))
+        rows.append(_pre2025_commune_row(row, match, old_units))
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-    _assign_unmatched_districts(frame, old_units, members, communes_2025, census_province)
+    _assign_unmatched_districts(frame, old_units, members, communes_2025)
+    _add_successor_candidates(frame, old_units, members, communes_2025)
     matched_codes = set(frame["code"])
     without = [f"{c} {members[c]}" for c in sorted(members) if c not in matched_codes]
-    return AreaResult(frame.sort_values("code").reset_index(drop=True), without, moved_out,
-                      unmatched)
+    return AreaResult(
+        frame.sort_values("code").reset_index(drop=True), without, moved_out, unmatched
+    )
 
 
 def _pre2025_commune_row(
     row: pd.Series,
     match: Match,
     old_units: dict[str, GsoOldUnit],
-    members: dict[str, str],
-    communes_2025: gpd.GeoDataFrame,
 ) -> dict[str, Any]:
     """Attributes of one pre-2025 commune (census polygon, GSO code if matched)."""
     commune_id = int(row["commune_id"])
@@ -755,7 +781,6 @@ def _assign_unmatched_districts(
     old_units: dict[str, GsoOldUnit],
     members: dict[str, str],
     communes_2025: gpd.GeoDataFrame,
-    census_province: gpd.GeoDataFrame,
 ) -> None:
     """Give each unmatched census unit a district.
 
@@ -764,21 +789,13 @@ def _assign_unmatched_districts(
     the census district is used through the table's census names ('census_district').
     """
     by_census_name = {d.census_name: d.code for d in DISTRICTS if d.census_name}
-    todo = frame.index[frame["parent_code"].isna()]
-    if len(todo) == 0:
-        return
-    local = to_metric(frame.loc[todo, ["geometry"]])
-    targets = to_metric(communes_2025[["geometry"]])
-    pairs = intersection_areas(local, targets)
-    for idx in todo:
-        own = pairs[pairs["left"] == idx]
+    for idx in frame.index[frame["parent_code"].isna()]:
+        best = _main_successor(frame.geometry.loc[idx], communes_2025)
         districts: set[str] = set()
-        if not own.empty:
-            best = own.sort_values(["area", "right"], ascending=[False, True]).iloc[0]["right"]
-            for code in members:
-                district = district_of(code)
-                if best in old_units[code].successors and district is not None:
-                    districts.add(district.code)
+        for code in members:
+            district = district_of(code)
+            if best in old_units[code].successors and district is not None:
+                districts.add(district.code)
         if len(districts) == 1:
             frame.loc[idx, ["parent_code", "parent_source"]] = [districts.pop(), "crosswalk"]
         else:
@@ -787,6 +804,40 @@ def _assign_unmatched_districts(
                 by_census_name[census_district],
                 "census_district",
             ]
+
+
+def _main_successor(geom: shapely.Geometry, communes_2025: gpd.GeoDataFrame) -> str:
+    """Code of the 2025 commune that covers most of a (lon/lat) polygon."""
+    single = gpd.GeoDataFrame(geometry=[geom], crs="EPSG:4326")
+    pairs = intersection_areas(to_metric(single), to_metric(communes_2025[["geometry"]]))
+    best = pairs.sort_values(["area", "right"], ascending=[False, True]).iloc[0]
+    return str(best["right"])
+
+
+def _add_successor_candidates(
+    frame: gpd.GeoDataFrame,
+    old_units: dict[str, GsoOldUnit],
+    members: dict[str, str],
+    communes_2025: gpd.GeoDataFrame,
+) -> None:
+    """Hint, for each local (unmatched) unit, which 2025-06 GSO units may now contain it.
+
+    Candidates are the area's GSO units that went to the same 2025 commune as most of the
+    local polygon and that either have no census polygon of their own (renamed or newly
+    formed units) or are its neighbours. A hint for manual checking, not a fact.
+    """
+    frame["successor_candidates"] = None
+    metric = to_metric(frame[["geometry"]])
+    by_code = dict(zip(frame["code"], metric.geometry, strict=True))
+    for idx in frame.index[frame["code_source"] == "local"]:
+        best = _main_successor(frame.geometry.loc[idx], communes_2025)
+        own = metric.geometry.loc[idx]
+        same_successor = [c for c in sorted(members) if best in old_units[c].successors]
+        without_polygon = [c for c in same_successor if c not in by_code]
+        neighbours = [
+            c for c in same_successor if c in by_code and own.distance(by_code[c]) < ADJACENT_M
+        ]
+        frame.loc[idx, "successor_candidates"] = " ".join(without_polygon or neighbours) or None
 
 
 def dissolve_districts(area_communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -844,36 +895,37 @@ def check_district_table(census: gpd.GeoDataFrame, matches: dict[int, Match]) ->
     """Check the district table against the census grouping of the matched GSO codes.
 
     Within each census district the matched codes must form one contiguous run in GSO code
-    order (no code of another census district inside it), runs must follow district-code
-    order, and each code's table district must equal the census district's table code
-    unless the code moved district after the census (listed as 'moved').
+    order (no code of another census district inside it); in each province the runs must
+    follow district-code order; a code whose table district differs from its census
+    district is listed as 'moved' (a boundary change after the census).
     """
     by_census_name = {d.census_name: d for d in DISTRICTS if d.census_name}
     runs: dict[str, list[str]] = defaultdict(list)
-    findings = []
     for row in census.itertuples(index=False):
         code = matches[int(row.commune_id)].gso_code
         if code and row.district_vn in by_census_name:
             runs[row.district_vn].append(code)
-    ordered = sorted(runs.items(), key=lambda kv: min(kv[1]))
-    all_codes = sorted((c, name) for name, codes in runs.items() for c in codes)
-    for name, codes in ordered:
-        low, high = min(codes), max(codes)
-        intruders = [c for c, other in all_codes if low <= c <= high and other != name]
-        status = "contiguous" if not intruders else f"NOT contiguous: {intruders}"
-        findings.append(f"{name}: {len(codes)} matched, {low}-{high} {status}")
-        for code in sorted(codes):
-            table = district_of(code)
-            census_code = by_census_name[name].code
-            if table is None or table.code != census_code:
-                moved_to = table.code if table else "?"
-                findings.append(f"  moved: {code} census {census_code} -> 2025-06 {moved_to}")
-    order = [by_census_name[name].code for name, _ in ordered]
+    owner = {code: name for name, codes in runs.items() for code in codes}
+    findings = []
     for province in sorted({d.province for d in DISTRICTS}):
-        seq = [c for c in order if c.startswith(tuple(
-            d.code for d in DISTRICTS if d.province == province))]
-        status = "in district-code order" if seq == sorted(seq) else f"OUT OF ORDER {seq}"
-        findings.append(f"province {province}: census district runs {status}")
+        names = [n for n in runs if by_census_name[n].province == province]
+        names.sort(key=lambda n: min(runs[n]))
+        for name in names:
+            codes = sorted(runs[name])
+            census_code = by_census_name[name].code
+            intruders = [c for c in owner if codes[0] <= c <= codes[-1] and owner[c] != name]
+            status = "contiguous" if not intruders else f"NOT contiguous: {sorted(intruders)}"
+            findings.append(
+                f"{census_code} {name}: {len(codes)} matched, {codes[0]}-{codes[-1]} {status}"
+            )
+            for code in codes:
+                table = district_of(code)
+                if table is None or table.code != census_code:
+                    moved = table.code if table else "none"
+                    findings.append(f"    moved: {code} {census_code} -> {moved} by 2025-06")
+        order = [by_census_name[n].code for n in names]
+        status = "in district-code order" if order == sorted(order) else f"OUT OF ORDER {order}"
+        findings.append(f"province {province}: runs {status}")
     return findings
 
 
@@ -900,15 +952,14 @@ def validate_layer(path: Path, expected: int) -> list[str]:
         problems.append(f"geometry types {sorted(set(frame.geom_type))}")
     bounds = frame.geometry.bounds
     outside = (
-        (bounds.minx < VN_EXTENT[0]) | (bounds.miny < VN_EXTENT[1])
-        | (bounds.maxx > VN_EXTENT[2]) | (bounds.maxy > VN_EXTENT[3])
+        (bounds.minx < VN_EXTENT[0])
+        | (bounds.miny < VN_EXTENT[1])
+        | (bounds.maxx > VN_EXTENT[2])
+        | (bounds.maxy > VN_EXTENT[3])
     )
-    offshore = frame["code"].isin(OFFSHORE_ZONES)
-    if "kind" in frame and (frame["kind"] != "đặc khu").all():
-        # province files: the provinces holding the two offshore zones may extend further
-        offshore = frame["code"].isin(["48", "56"])
-    if (outside & ~offshore).any():
-        problems.append(f"outside Vietnam's extent: {frame.loc[outside & ~offshore, 'code'].tolist()}")
+    outside &= ~frame["code"].isin(OFFSHORE_CODES)
+    if outside.any():
+        problems.append(f"outside Vietnam's extent: {frame.loc[outside, 'code'].tolist()}")
     return problems
 
 
@@ -982,24 +1033,45 @@ def write_manifest(out: Path, files: list[OutputFile], extras: list[str]) -> Non
 
 
 def write_matching_report(
-    out: Path, census: gpd.GeoDataFrame, matches: dict[int, Match],
-    old_units: dict[str, GsoOldUnit], area_codes: dict[int, str],
+    out: Path,
+    census: gpd.GeoDataFrame,
+    matches: dict[int, Match],
+    old_units: dict[str, GsoOldUnit],
+    area_codes: dict[int, str],
 ) -> str:
     """CSV of every census commune of the seed provinces and its GSO match."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([
-        "census_commune_id", "census_province", "census_district", "census_name",
-        "gso_code", "gso_name", "method", "overlap", "name_candidates", "output_code",
-    ])
+    writer.writerow(
+        [
+            "census_commune_id",
+            "census_province",
+            "census_district",
+            "census_name",
+            "gso_code",
+            "gso_name",
+            "method",
+            "overlap",
+            "name_candidates",
+            "output_code",
+        ]
+    )
     for row in census.sort_values("commune_id").itertuples(index=False):
         match = matches[int(row.commune_id)]
-        writer.writerow([
-            int(row.commune_id), row.province_vn, row.district_vn, collapse_spaces(row.commune_vn),
-            match.gso_code or "", old_units[match.gso_code].name if match.gso_code else "",
-            match.method, f"{match.overlap:.3f}" if match.gso_code else "", match.candidates,
-            area_codes.get(int(row.commune_id), ""),
-        ])
+        writer.writerow(
+            [
+                int(row.commune_id),
+                row.province_vn,
+                row.district_vn,
+                collapse_spaces(row.commune_vn),
+                match.gso_code or "",
+                old_units[match.gso_code].name if match.gso_code else "",
+                match.method,
+                f"{match.overlap:.3f}" if match.gso_code else "",
+                match.candidates,
+                area_codes.get(int(row.commune_id), ""),
+            ]
+        )
     rel = "pre2025/gso_matching_censusVN2009.csv"
     (out / rel).write_text(buffer.getvalue(), encoding="utf-8")
     return rel
@@ -1010,21 +1082,60 @@ def write_matching_report(
 # --------------------------------------------------------------------------------------------
 
 COMMUNE_2025_COLUMNS = [
-    "code", "name", "name_en", "kind", "parent_code", "population", "population_is_estimate",
-    "population_year", "area_km2", "geom_source", "old_units_dvhcvn", "source",
+    "code",
+    "name",
+    "name_en",
+    "kind",
+    "parent_code",
+    "population",
+    "population_is_estimate",
+    "population_year",
+    "area_km2",
+    "geom_source",
+    "old_units_dvhcvn",
+    "source",
 ]
 PROVINCE_2025_COLUMNS = [
-    "code", "name", "name_en", "kind", "population", "population_is_estimate",
-    "population_year", "commune_count", "source",
+    "code",
+    "name",
+    "name_en",
+    "kind",
+    "population",
+    "population_is_estimate",
+    "population_year",
+    "commune_count",
+    "source",
 ]
 COMMUNE_PRE2025_COLUMNS = [
-    "code", "name", "name_en", "kind", "parent_code", "population", "population_is_estimate",
-    "population_year", "code_source", "match_method", "match_overlap", "parent_source",
-    "census_commune_id", "census_name", "census_district", "source",
+    "code",
+    "name",
+    "name_en",
+    "kind",
+    "parent_code",
+    "population",
+    "population_is_estimate",
+    "population_year",
+    "code_source",
+    "match_method",
+    "match_overlap",
+    "parent_source",
+    "successor_candidates",
+    "census_commune_id",
+    "census_name",
+    "census_district",
+    "source",
 ]
 DISTRICT_PRE2025_COLUMNS = [
-    "code", "name", "name_en", "kind", "parent_code", "population", "population_is_estimate",
-    "population_year", "commune_count", "source",
+    "code",
+    "name",
+    "name_en",
+    "kind",
+    "parent_code",
+    "population",
+    "population_is_estimate",
+    "population_year",
+    "commune_count",
+    "source",
 ]
 
 
@@ -1057,12 +1168,24 @@ def build_2025(
     )
 
     files = [
-        write_layer(out, "2025/vn_provinces_2025", provinces, PROVINCE_2025_COLUMNS,
-                    level="province", layout="2025",
-                    description="34 provinces of the 2025 layout, dissolved from communes"),
-        write_layer(out, "2025/vn_communes_2025", communes.reset_index(drop=True),
-                    COMMUNE_2025_COLUMNS, level="commune", layout="2025",
-                    description="3,321 communes of the 2025 layout; seed areas full resolution"),
+        write_layer(
+            out,
+            "2025/vn_provinces_2025",
+            provinces,
+            PROVINCE_2025_COLUMNS,
+            level="province",
+            layout="2025",
+            description="34 provinces of the 2025 layout, dissolved from communes",
+        ),
+        write_layer(
+            out,
+            "2025/vn_communes_2025",
+            communes.reset_index(drop=True),
+            COMMUNE_2025_COLUMNS,
+            level="commune",
+            layout="2025",
+            description="3,321 communes of the 2025 layout; seed areas full resolution",
+        ),
     ]
     _print_2025_summary(communes, provinces, stats, filled)
     return files, communes
@@ -1074,20 +1197,29 @@ def _print_2025_summary(
     """Print counts and population totals of the 2025 layout."""
     seeds = communes[communes["geom_source"] == "full_resolution"]
     vinh_long = communes[communes["parent_code"] == "86"]
-    trav = vinh_long["old_units_dvhcvn"].fillna("").str.contains(r"\b29[2-5]\d\d ", regex=True)
+    trav = vinh_long["geom_source"] == "full_resolution"  # only Trà Vinh's seed file is in 86
     print("== 2025 layout")
-    print(f"provinces: {len(provinces)}   communes: {len(communes)}   "
-          f"full-resolution seed units: {len(seeds)}")
-    print(f"province 86 (Vĩnh Long): {len(vinh_long)} communes, "
-          f"{int(trav.sum())} of them former Trà Vinh units")
+    print(
+        f"provinces: {len(provinces)}   communes: {len(communes)}   "
+        f"full-resolution seed units: {len(seeds)}"
+    )
+    print(
+        f"province 86 (Vĩnh Long): {len(vinh_long)} communes, "
+        f"{int(trav.sum())} of them former Trà Vinh units"
+    )
     print(f"province dissolve: {filled} slivers < {MAX_FILLED_HOLE_M2:.0f} m² filled")
     print(f"population 2009 census total:          {stats.census_total:14,.0f}")
-    print(f"  overlapping 2025 communes (raw):      {stats.raw_overlap_total:14,.0f}")
+    print(f"  inside 2025 communes, unnormalised:   {stats.raw_overlap_total:14,.0f}")
     print(f"  2025 estimate total (rounded):        {stats.estimate_total:14,d}")
-    print(f"  census communes with no overlap:      {len(stats.census_without_overlap)} "
-          f"({stats.census_lost_population:,.0f} people) {stats.census_without_overlap}")
-    print(f"  2025 communes with no overlap (null): {len(stats.communes_without_overlap)} "
-          f"{stats.communes_without_overlap}")
+    print(f"  census communes given to the nearest 2025 commune: {stats.census_nearest_fallback}")
+    print(
+        f"  census communes lost (nothing near):  {len(stats.census_without_overlap)} "
+        f"({stats.census_lost_population:,.0f} people) {stats.census_without_overlap}"
+    )
+    print(
+        f"  2025 communes with no overlap (null): {len(stats.communes_without_overlap)} "
+        f"{stats.communes_without_overlap}"
+    )
 
 
 def build_pre2025(
@@ -1097,8 +1229,9 @@ def build_pre2025(
     old_by_province = load_old_units(shared)
     communes_2025_m = to_metric(communes_2025[["geometry"]])
     files: list[OutputFile] = []
-    seed_census = census[census["province_id"].isin(
-        [p.census_id for p in PROVINCES_PRE2025.values()])]
+    seed_census = census[
+        census["province_id"].isin([p.census_id for p in PROVINCES_PRE2025.values()])
+    ]
     matches: dict[int, Match] = {}
     for province in PROVINCES_PRE2025.values():
         part = census[census["province_id"] == province.census_id]
@@ -1114,24 +1247,49 @@ def build_pre2025(
         area_frame = result.communes
         area_codes.update(zip(area_frame["census_commune_id"], area_frame["code"], strict=True))
         districts = dissolve_districts(area_frame)
-        files.append(write_layer(
-            out, f"pre2025/{area.key}_communes_pre2025", area_frame, COMMUNE_PRE2025_COLUMNS,
-            level="commune", layout="pre2025",
-            description=f"{area.key}: census communes with GSO codes (2025-06 membership)"))
-        files.append(write_layer(
-            out, f"pre2025/{area.key}_districts_pre2025", districts, DISTRICT_PRE2025_COLUMNS,
-            level="district", layout="pre2025",
-            description=f"{area.key}: districts dissolved from the communes"))
+        files.append(
+            write_layer(
+                out,
+                f"pre2025/{area.key}_communes_pre2025",
+                area_frame,
+                COMMUNE_PRE2025_COLUMNS,
+                level="commune",
+                layout="pre2025",
+                description=f"{area.key}: census communes with GSO codes (2025-06 membership)",
+            )
+        )
+        files.append(
+            write_layer(
+                out,
+                f"pre2025/{area.key}_districts_pre2025",
+                districts,
+                DISTRICT_PRE2025_COLUMNS,
+                level="district",
+                layout="pre2025",
+                description=f"{area.key}: districts dissolved from the communes",
+            )
+        )
         _print_area_summary(area, area_frame, districts, result)
 
     provinces = dissolve_provinces_pre2025(census)
-    files.append(write_layer(
-        out, "pre2025/provinces_pre2025", provinces, PROVINCE_2025_COLUMNS,
-        level="province", layout="pre2025",
-        description="the four seed provinces dissolved from all their census communes"))
-    print("provinces:", ", ".join(
-        f"{r.code} {r.name} ({r.commune_count} census communes, pop {r.population:,})"
-        for r in provinces.itertuples()))
+    files.append(
+        write_layer(
+            out,
+            "pre2025/provinces_pre2025",
+            provinces,
+            PROVINCE_2025_COLUMNS,
+            level="province",
+            layout="pre2025",
+            description="the four seed provinces dissolved from all their census communes",
+        )
+    )
+    print(
+        "provinces:",
+        ", ".join(
+            f"{r.code} {r.name} ({r.commune_count} census communes, pop {r.population:,})"
+            for r in provinces.itertuples()
+        ),
+    )
 
     print("\n== district table check (census districts vs GSO commune codes)")
     for line in check_district_table(seed_census, matches):
@@ -1146,28 +1304,41 @@ def _print_area_summary(
     """Print match statistics of one seed area."""
     gso = communes[communes["code_source"] == "gso"]
     kind_changed = (gso["match_method"] == "name_kind_changed").sum()
-    print(f"-- {area.key}: {len(communes)} census communes -> {len(gso)} GSO-coded "
-          f"({kind_changed} with changed kind), {len(result.unmatched)} local vn2009-*; "
-          f"{len(districts)} districts; population {int(communes['population'].sum()):,}; "
-          f"lowest accepted overlap {gso['match_overlap'].min():.2f}")
+    print(
+        f"-- {area.key}: {len(communes)} census communes -> {len(gso)} GSO-coded "
+        f"({kind_changed} with changed kind), {len(result.unmatched)} local vn2009-*; "
+        f"{len(districts)} districts; population {int(communes['population'].sum()):,}; "
+        f"lowest accepted overlap {gso['match_overlap'].min():.2f}"
+    )
     for label in result.unmatched:
         print(f"   unmatched (local code): {label}")
     for label in result.moved_out:
-        print(f"   matched but outside the area on 2025-06-30: {label}")
-    print(f"   GSO units of the area without a census polygon: {len(result.gso_without_polygon)}"
-          + (f": {', '.join(result.gso_without_polygon)}" if result.gso_without_polygon else ""))
+        print(f"   census unit left out (outside the area on 2025-06-30): {label}")
+    print(
+        f"   GSO units of the area without a census polygon: {len(result.gso_without_polygon)}"
+        + (f": {', '.join(result.gso_without_polygon)}" if result.gso_without_polygon else "")
+    )
     local = communes[communes["code_source"] == "local"]
     for row in local.itertuples():
-        print(f"   district of {row.code} {row.name}: {row.parent_code} via {row.parent_source}")
+        print(
+            f"   {row.code} {row.name}: district {row.parent_code} via {row.parent_source}; "
+            f"successor candidates: {row.successor_candidates}"
+        )
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     """Entry point: build everything, validate the output and print a summary."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("shared", nargs="?", type=Path, default=DEFAULT_SHARED,
-                        help=f"shared data directory (default {DEFAULT_SHARED})")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="output directory (default data/boundaries)")
+    parser.add_argument(
+        "shared",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SHARED,
+        help=f"shared data directory (default {DEFAULT_SHARED})",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output directory (default data/boundaries)"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     shared: Path = args.shared.resolve()
     out: Path = args.out.resolve()
@@ -1192,16 +1363,13 @@ def main(argv: Iterable[str] | None = None) -> int:
         problems = validate_layer(out / item.path, item.feature_count)
         failed |= bool(problems)
         status = "ok" if not problems else "PROBLEMS: " + "; ".join(problems)
-        print(f"{item.path:48s} {item.feature_count:6d} features {item.size_bytes/1e6:8.2f} MB"
-              f"  {status}")
+        print(
+            f"{item.path:48s} {item.feature_count:6d} features {item.size_bytes / 1e6:8.2f} MB"
+            f"  {status}"
+        )
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    print(f"total size of {out}: {total/1e6:.1f} MB")
+    print(f"total size of {out}: {total / 1e6:.1f} MB")
     return 1 if failed else 0
-
-
-def _iter_files(root: Path) -> Iterator[Path]:
-    """All files below ``root`` in sorted order (used by determinism checks)."""
-    return iter(sorted(p for p in root.rglob("*") if p.is_file()))
 
 
 if __name__ == "__main__":

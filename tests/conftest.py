@@ -49,8 +49,10 @@ def create_database(prefix: str) -> str:
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return make_url(os.environ["GEO_APP_TEST_ADMIN_URL"]).set(database=name).render_as_string(
-        hide_password=False
+    return (
+        make_url(os.environ["GEO_APP_TEST_ADMIN_URL"])
+        .set(database=name)
+        .render_as_string(hide_password=False)
     )
 
 

@@ -25,10 +25,11 @@ def cluster_factory(tmp_path: Path) -> Iterator[list[EmbeddedCluster]]:
 
 
 def _query(url: str, sql: str) -> object:
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    engine = sa.create_engine(url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            return conn.scalar(sa.text(sql))
+            result = conn.execute(sa.text(sql))
+            return result.scalar() if result.returns_rows else None
     finally:
         engine.dispose()
 

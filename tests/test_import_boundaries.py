@@ -104,7 +104,9 @@ def snapshot(engine: Engine) -> dict[str, str]:
             table: str(
                 conn.execute(
                     sa.text(
-                        f'SELECT count(*), md5(coalesce(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) FROM "{table}" t'
+                        "SELECT count(*), "
+                        "md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                        f'FROM "{table}" t'
                     )
                 ).one()
             )
@@ -141,7 +143,10 @@ def test_import_adds_units_with_parents_and_audit(
         assert {r.valid_from for r in rows} == {date(2025, 7, 1)}
         assert {r.valid_to for r in rows} == {None}
         audited = conn.scalar(
-            sa.text("SELECT count(*) FROM audit_log WHERE table_name = 'admin_unit' AND action = 'insert'")
+            sa.text(
+                "SELECT count(*) FROM audit_log "
+                "WHERE table_name = 'admin_unit' AND action = 'insert'"
+            )
         )
         assert audited == 5
 
@@ -215,7 +220,10 @@ def test_invalid_geometry_is_repaired_and_reported(
     assert "Self-intersection" in result.output
     with engine_for(empty_db).connect() as conn:
         valid, parts = conn.execute(
-            sa.text("SELECT ST_IsValid(geom), ST_NumGeometries(geom) FROM admin_unit WHERE code = '26001'")
+            sa.text(
+                "SELECT ST_IsValid(geom), ST_NumGeometries(geom) FROM admin_unit "
+                "WHERE code = '26001'"
+            )
         ).one()
         assert valid is True and parts == 2
 
@@ -232,8 +240,16 @@ def test_geopackage_in_metric_crs_is_reprojected(
     frame.to_file(path, driver="GPKG")
     result = run(
         empty_db,
-        "import-boundaries", str(path), "--level", "province", "--layout", "2025",
-        "--code-field", "ma", "--name-field", "ten",
+        "import-boundaries",
+        str(path),
+        "--level",
+        "province",
+        "--layout",
+        "2025",
+        "--code-field",
+        "ma",
+        "--name-field",
+        "ten",
     )
     assert result.exit_code == 0, result.output
     with engine_for(empty_db).connect() as conn:
@@ -245,7 +261,9 @@ def test_geopackage_in_metric_crs_is_reprojected(
     assert ymax == pytest.approx(11.10, abs=1e-6)
 
 
-def test_zipped_shapefile(empty_db: str, tmp_path: Path, engine_for: Callable[[str], Engine]) -> None:
+def test_zipped_shapefile(
+    empty_db: str, tmp_path: Path, engine_for: Callable[[str], Engine]
+) -> None:
     frame = gpd.GeoDataFrame(
         {"code": [p["code"] for p in PROVINCES], "name": [p["name"] for p in PROVINCES]},
         geometry=[p["geom"] for p in PROVINCES],
@@ -259,7 +277,13 @@ def test_zipped_shapefile(empty_db: str, tmp_path: Path, engine_for: Callable[[s
         for part in shp_dir.iterdir():
             zf.write(part, part.name)
     result = run(
-        empty_db, "import-boundaries", str(archive), "--level", "province", "--layout", "2025",
+        empty_db,
+        "import-boundaries",
+        str(archive),
+        "--level",
+        "province",
+        "--layout",
+        "2025",
     )
     assert result.exit_code == 0, result.output
     with engine_for(empty_db).connect() as conn:
@@ -274,33 +298,53 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str], str]]:
     invalid_json.write_text('{"type": "FeatureCollection", "features": [')
     no_code = write_geojson(
         tmp_path / "nocode.geojson",
-        [feature({"ma": "26001", "fullName": "Xã Một", "province_code": "79"}, COMMUNES[0]["geom"])],
+        [
+            feature(
+                {"ma": "26001", "fullName": "Xã Một", "province_code": "79"}, COMMUNES[0]["geom"]
+            )
+        ],
     )
     france = commune_file(
         tmp_path,
-        [*COMMUNES[:2], {"code": "75056", "name": "Paris", "parent": "79", "geom": box(2.25, 48.8, 2.42, 48.9)}],
+        [
+            *COMMUNES[:2],
+            {"code": "75056", "name": "Paris", "parent": "79", "geom": box(2.25, 48.8, 2.42, 48.9)},
+        ],
     ).rename(tmp_path / "france.geojson")
     empty = write_geojson(
         tmp_path / "empty.geojson",
         [
-            feature({"code": "26001", "fullName": "Xã Một", "province_code": "79"}, COMMUNES[0]["geom"]),
-            {"type": "Feature", "properties": {"code": "26009", "fullName": "Xã Rỗng", "province_code": "79"},
-             "geometry": {"type": "Polygon", "coordinates": []}},
+            feature(
+                {"code": "26001", "fullName": "Xã Một", "province_code": "79"}, COMMUNES[0]["geom"]
+            ),
+            {
+                "type": "Feature",
+                "properties": {"code": "26009", "fullName": "Xã Rỗng", "province_code": "79"},
+                "geometry": {"type": "Polygon", "coordinates": []},
+            },
         ],
     )
     dup = commune_file(tmp_path, [COMMUNES[0], {**COMMUNES[1], "code": "26001"}]).rename(
         tmp_path / "dup.geojson"
     )
-    orphan = commune_file(tmp_path, [{**COMMUNES[0], "parent": "99"}]).rename(tmp_path / "orphan.geojson")
+    orphan = commune_file(tmp_path, [{**COMMUNES[0], "parent": "99"}]).rename(
+        tmp_path / "orphan.geojson"
+    )
     point = write_geojson(
         tmp_path / "point.geojson",
-        [{"type": "Feature", "properties": {"code": "26001", "fullName": "Xã Một", "province_code": "79"},
-          "geometry": {"type": "Point", "coordinates": [106.5, 10.8]}}],
+        [
+            {
+                "type": "Feature",
+                "properties": {"code": "26001", "fullName": "Xã Một", "province_code": "79"},
+                "geometry": {"type": "Point", "coordinates": [106.5, 10.8]},
+            }
+        ],
     )
     noprj_dir = tmp_path / "noprj"
     noprj_dir.mkdir()
-    gpd.GeoDataFrame({"code": ["26001"], "fullName": ["Xã Một"], "province_code": ["79"]},
-                     geometry=[COMMUNES[0]["geom"]], crs=4326).to_file(noprj_dir / "c.shp")
+    gpd.GeoDataFrame(
+        {"code": ["26001"], "fullName": ["Xã Một"]}, geometry=[COMMUNES[0]["geom"]], crs=4326
+    ).to_file(noprj_dir / "c.shp")
     (noprj_dir / "c.prj").unlink()
     noprj = tmp_path / "noprj.zip"
     with zipfile.ZipFile(noprj, "w") as zf:
@@ -309,7 +353,11 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str], str]]:
     return {
         "invalid_json": (invalid_json, parent, "cannot read the file"),
         "missing_code_field": (no_code, parent, "missing field(s) code"),
-        "feature_in_france": (france, parent, "feature #3 (code 75056, Paris): lies outside Vietnam"),
+        "feature_in_france": (
+            france,
+            parent,
+            "feature #3 (code 75056, Paris): lies outside Vietnam",
+        ),
         "empty_geometry": (empty, parent, "feature #2 (code 26009, Xã Rỗng)"),
         "duplicate_codes": (dup, parent, "duplicate code 26001"),
         "unknown_parent": (orphan, parent, "parent 99 not found"),
@@ -320,8 +368,16 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, list[str], str]]:
 
 @pytest.mark.parametrize(
     "case",
-    ["invalid_json", "missing_code_field", "feature_in_france", "empty_geometry",
-     "duplicate_codes", "unknown_parent", "not_a_polygon", "unreadable_crs"],
+    [
+        "invalid_json",
+        "missing_code_field",
+        "feature_in_france",
+        "empty_geometry",
+        "duplicate_codes",
+        "unknown_parent",
+        "not_a_polygon",
+        "unreadable_crs",
+    ],
 )
 def test_bad_file_is_rejected_and_nothing_changes(
     case: str, empty_db: str, tmp_path: Path, engine_for: Callable[[str], Engine]

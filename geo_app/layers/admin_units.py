@@ -7,6 +7,7 @@ is still its own registered layer (its own name, titles, zoom use and drill-down
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from geoalchemy2 import Geography
@@ -48,20 +49,20 @@ EXPORT = (
 )
 
 
-def in_force(unit: type[AdminUnit] | object, on: date) -> sa.ColumnElement[bool]:
-    """The version of a unit valid on ``on`` (``valid_to`` is exclusive)."""
-    valid_from = unit.valid_from  # type: ignore[attr-defined]
-    valid_to = unit.valid_to  # type: ignore[attr-defined]
+def in_force(unit: Any, on: date) -> sa.ColumnElement[bool]:
+    """The version of a unit (the model or an alias of it) valid on ``on``; valid_to excluded."""
+    valid_from = unit.valid_from
+    valid_to = unit.valid_to
     return sa.and_(valid_from <= on, sa.or_(valid_to.is_(None), valid_to > on))
 
 
 def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
-    def build(request: LayerQuery) -> sa.Select[tuple[object, ...]]:
+    def build(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         on = request.as_of or date.today()
         parent = aliased(AdminUnit)
         grand = aliased(AdminUnit)
         great = aliased(AdminUnit)
-        geom: sa.ColumnElement[object] = AdminUnit.geom
+        geom: Any = AdminUnit.geom
         if request.simplify_degrees:
             geom = sa.func.ST_Multi(
                 sa.func.ST_SimplifyPreserveTopology(AdminUnit.geom, request.simplify_degrees)
@@ -72,10 +73,10 @@ def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
             (AdminUnit.population_is_estimate, sa.literal("ước tính / estimate")),
             else_=sa.literal("điều tra dân số / census"),
         )
-        link = (
-            sa.func.concat(link_prefix, AdminUnit.code) if link_prefix else sa.null()
-        ).label("link")
-        stmt = (
+        link = (sa.func.concat(link_prefix, AdminUnit.code) if link_prefix else sa.null()).label(
+            "link"
+        )
+        stmt: sa.Select[*tuple[Any, ...]] = (
             sa.select(
                 AdminUnit.id,
                 AdminUnit.code,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -49,7 +49,7 @@ class LayerQuery:
 
 
 FilterName = Literal["area", "date", "bbox", "status"]
-QueryBuilder = Callable[[LayerQuery], "sa.Select[tuple[object, ...]]"]
+QueryBuilder = Callable[[LayerQuery], "sa.Select[*tuple[Any, ...]]"]
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class LayerSpec:
     def title(self, lang: Lang) -> str:
         return self.title_vi if lang == "vi" else self.title_en
 
-    def build_query(self, request: LayerQuery) -> sa.Select[tuple[object, ...]]:
+    def build_query(self, request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         """The layer's select with a ``geom`` column, after checking the filters it honours."""
         unsupported = _requested_filters(request) - set(self.filters)
         if unsupported:

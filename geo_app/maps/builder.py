@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import folium
+from branca.element import Figure
 from markupsafe import Markup
 
 from geo_app.layers.base import Lang, LayerSpec
@@ -103,11 +104,11 @@ def fit(fmap: folium.Map, south_west_north_east: tuple[float, float, float, floa
 def components(fmap: folium.Map, static_url: Callable[[str], str], lang: Lang) -> MapComponents:
     """Render to page components with local JS/CSS (no CDN), plus the layer control."""
     folium.LayerControl(collapsed=True).add_to(fmap)
-    root = fmap.get_root()
+    root = cast(Figure, fmap.get_root())
     localize(root, static_url)
     root.render()
     return MapComponents(
-        header=Markup(root.header.render()),  # noqa: S704 - folium output, our own assets
-        html=Markup(root.html.render()),  # noqa: S704
-        script=Markup(root.script.render()),  # noqa: S704
+        header=Markup(root.header.render()),
+        html=Markup(root.html.render()),
+        script=Markup(root.script.render()),
     )

@@ -11,6 +11,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import engine_from_config, pool
 from sqlalchemy.engine import Connection
 
+from geo_app.migrations_api import include_object
 from geo_app.models import Base
 
 config = context.config
@@ -19,33 +20,6 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 logger = logging.getLogger("alembic.env")
 
 target_metadata = Base.metadata
-
-# Objects that belong to PostGIS and its optional extensions, never to this application.
-_EXTENSION_SCHEMAS = frozenset({"tiger", "tiger_data", "topology"})
-_EXTENSION_TABLES = frozenset(
-    {
-        "spatial_ref_sys",
-        "geometry_columns",
-        "geography_columns",
-        "raster_columns",
-        "raster_overviews",
-        "layer",
-        "topology",
-    }
-)
-
-
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    """Leave PostGIS, tiger geocoder and topology tables out of autogenerate."""
-    if type_ == "table":
-        schema = getattr(obj, "schema", None)
-        if schema in _EXTENSION_SCHEMAS:
-            return False
-        if reflected and compare_to is None and name in _EXTENSION_TABLES:
-            return False
-    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
 
 
 def process_revision_directives(ctx: Any, revision: Any, directives: list[Any]) -> None:

@@ -131,9 +131,7 @@ def record(
 ) -> AuditLog:
     """Append one audit row (flushed, not committed) chained to the last one."""
     session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
-    last_hash = (
-        sa.select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1).scalar_subquery()
-    )
+    last_hash = sa.select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1).scalar_subquery()
     # Round-trip the documents through jsonb so the hash is over exactly what is stored
     # (jsonb may rewrite numbers such as 1e300); the clock is read after taking the lock so
     # ``at`` grows along the chain.

@@ -213,8 +213,8 @@ def import_frame(
 def _validated_rows(
     frame: gpd.GeoDataFrame, fields: FieldMap, source: str, summary: ImportSummary
 ) -> list[_Row]:
-    _require_fields(frame, fields, source)
     frame = _to_wgs84(frame, source)
+    _require_fields(frame, fields, source)
     errors: list[str] = []
     rows: list[_Row] = []
     codes = Counter(_text(v) for v in frame[fields.code])

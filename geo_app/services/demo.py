@@ -38,31 +38,31 @@ class BoundaryFile:
 
 
 def read_manifest(boundaries_dir: Path) -> list[BoundaryFile]:
-    """The boundary files in import order: layouts as listed, parents before children."""
+    """The boundary files in the manifest's import order (parents before children)."""
     manifest = boundaries_dir / "manifest.json"
     try:
-        entries = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        entries = json.loads(manifest.read_text(encoding="utf-8"))["layers"]
     except (OSError, ValueError, KeyError) as error:
         raise InvalidInput(f"{manifest}: unreadable boundary manifest ({error})") from error
-    files = [
+    return [
         BoundaryFile(
             path=boundaries_dir / entry["path"],
             level=entry["level"],
             layout=entry["layout"],
             fields=FieldMap(
-                code=entry.get("code_field", "code"),
-                name=entry.get("name_field", "name"),
+                code=entry.get("code_field") or "code",
+                name=entry.get("name_field") or "name",
                 parent_code=entry.get("parent_code_field"),
-                name_en=entry.get("name_en_field"),
-                kind=entry.get("kind_field"),
-                population=entry.get("population_field"),
-                population_is_estimate=entry.get("population_estimate_field"),
+                name_en=entry.get("name_en_field") or "name_en",
+                kind=entry.get("kind_field") or "kind",
+                population=entry.get("population_field") or "population",
+                population_is_estimate=entry.get("population_estimate_field")
+                or "population_is_estimate",
             ),
         )
-        for entry in entries
+        for entry in sorted(entries, key=lambda e: int(e.get("order", 0)))
         if entry.get("level") in LEVEL_ORDER
     ]
-    return sorted(files, key=lambda f: (f.layout != "pre2025", LEVEL_ORDER[f.level]))
 
 
 def already_loaded(session: Session) -> DataLoad | None:

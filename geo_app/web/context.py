@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from flask import current_app, request
 from sqlalchemy.engine import Engine
@@ -15,11 +16,11 @@ from geo_app.layers.base import Lang
 
 
 def engine() -> Engine:
-    return current_app.extensions["geo_app.engine"]  # type: ignore[no-any-return]
+    return cast(Engine, current_app.extensions["geo_app.engine"])
 
 
 def settings() -> Settings:
-    return current_app.extensions["geo_app.settings"]  # type: ignore[no-any-return]
+    return cast(Settings, current_app.extensions["geo_app.settings"])
 
 
 @contextmanager

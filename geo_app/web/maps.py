@@ -58,7 +58,9 @@ def national() -> str:
     builder.add_layer(fmap, spec, provinces, language)
     builder.fit(fmap, bounds(provinces))
     title = "Việt Nam — 34 tỉnh, thành phố" if language == "vi" else "Viet Nam — 34 provinces"
-    return _page(title, fmap, _panel(provinces), demo=demo, crumbs=[], count=len(provinces["features"]))
+    return _page(
+        title, fmap, _panel(provinces), demo=demo, crumbs=[], count=len(provinces["features"])
+    )
 
 
 @bp.get("/map/province/<code>")
@@ -102,7 +104,9 @@ def commune(code: str) -> str:
     if hamlets["features"]:
         builder.add_layer(fmap, get_layer("hamlets"), hamlets, language)
     builder.fit(fmap, bounds(outline))
-    crumbs = [{"name": "Việt Nam" if language == "vi" else "Viet Nam", "link": "/"}]
+    crumbs: list[dict[str, str | None]] = [
+        {"name": "Việt Nam" if language == "vi" else "Viet Nam", "link": "/"}
+    ]
     if unit.parent_code:
         crumbs.append({"name": unit.parent_name, "link": f"/map/province/{unit.parent_code}"})
     return _page(

@@ -6,7 +6,7 @@ and the triggers that make ``audit_log`` append-only.
 
 This file is frozen history: it repeats what it needs instead of importing the models.
 
-Revision ID: 0001_initial_schema
+Revision ID: 0001
 Revises:
 Create Date: 2026-11-22
 """
@@ -20,7 +20,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import SchemaItem
 
-revision: str = "0001_initial_schema"
+revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

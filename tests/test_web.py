@@ -1,0 +1,91 @@
+"""The first map pages and /healthz, on the real boundaries in PostGIS."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import make_settings
+from flask.testing import FlaskClient
+
+from geo_app import create_app
+from geo_app.web.assets import assert_no_external_assets
+
+LOCAL_ASSET = re.compile(r'(?:src|href)="(/static/[^"]+)"')
+
+
+def test_healthz_reports_postgis_version(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["database"] == "up"
+    assert re.match(r"^3\.\d+", body["postgis"])
+    assert body["demo_data"] is True
+    assert body["schema_revision"]
+
+
+def test_healthz_is_503_when_the_database_is_down() -> None:
+    app = create_app(
+        make_settings(), database_url="postgresql+psycopg2://nobody:x@127.0.0.1:9/none"
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["database"] == "down"
+    assert body["error"]
+
+
+def _assert_offline(client: FlaskClient, html: str) -> None:
+    """No asset from outside the app, and every local asset the page names is served."""
+    assert_no_external_assets(html)
+    assert not re.search(r'(?:src|href)="https?://', html)
+    assets = set(LOCAL_ASSET.findall(html))
+    assert assets, "the page should load the app's own JS/CSS"
+    for path in assets:
+        assert client.get(path).status_code == 200, path
+
+
+def test_national_map_shows_the_34_provinces(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.count('class="unit-code"') == 34
+    for name in ("Thành phố Hà Nội", "Tỉnh Vĩnh Long", "Tỉnh Lạng Sơn", "Thành phố Huế"):
+        assert name in html
+    assert 'href="/map/province/86"' in html
+    assert "DỮ LIỆU MẪU" in html
+    _assert_offline(client, html)
+
+
+def test_province_page_lists_its_2025_communes(client: FlaskClient) -> None:
+    response = client.get("/map/province/86")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.count('class="unit-code"') == 124
+    # Units of the former Trà Vinh province are among them (full-resolution seed area).
+    for name in ("Phường Trà Vinh", "Xã Càng Long", "Xã Long Hữu"):
+        assert name in html
+    assert '"fields": ["name"]' in html  # names in tooltips
+    _assert_offline(client, html)
+
+
+def test_province_page_in_english(client: FlaskClient) -> None:
+    html = client.get("/map/province/86?lang=en").get_data(as_text=True)
+    assert "DEMO DATA" in html
+    assert "Communes and wards" in html
+
+
+def test_unknown_province_is_404(client: FlaskClient) -> None:
+    response = client.get("/map/province/99")
+    assert response.status_code == 404
+    assert "no province with code" in response.get_data(as_text=True)
+
+
+def test_commune_page_shows_its_hamlets(client: FlaskClient) -> None:
+    response = client.get("/map/commune/29242")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Phường Trà Vinh" in html
+    assert html.count('class="unit-code"') >= 2  # synthetic hamlets of the ward
+    _assert_offline(client, html)
