@@ -265,6 +265,45 @@ def load_demo() -> None:
     click.echo(report)
 
 
+@main.command("create-user")
+@click.argument("login")
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "commander", "staff", "officer", "viewer"])
+)
+@click.option(
+    "--scope",
+    "scope_code",
+    default=None,
+    help="Code of the unit whose subtree the user may see (required unless admin).",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(login: str, role: str, scope_code: str | None, password_stdin: bool) -> None:
+    """Create a user account (the password is asked for, never given on the command line)."""
+    from geo_app.db import session_scope
+    from geo_app.services.users import create_user as run
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        engine = _engine(Settings.from_env())
+        with session_scope(engine) as session, session.begin():
+            user = run(
+                session,
+                login=login,
+                password=password,
+                role=role,
+                scope_code=scope_code,
+                actor=_actor(),
+            )
+            created = user.login
+    except (GeoAppError, EmbeddedDatabaseError) as error:
+        _fail(error)
+        return
+    click.echo(f"user {created} created ({role}, scope {scope_code or 'national'})")
+
+
 @main.command("verify-audit")
 def verify_audit() -> None:
     """Check the audit log's hash chain; exits 1 if any row was rewritten."""

@@ -402,7 +402,7 @@ def insert_cultivation(
 
 
 def insert_route(session: Session, units: Sequence[Unit], *, actor: str, seed: int) -> int:
-    """The demo key route through Trà Vinh; refuses if it would contradict a unit's plan."""
+    """The demo key route in Trà Vinh (skipped without those communes); refuses to break a plan."""
     by_code = {u.code: u for u in units}
     if not all(c in by_code for c in synth.ROUTE_WAYPOINTS):
         return 0

@@ -90,7 +90,7 @@ _TV_ON_TRACK = "Trà Vinh 2025 target area, improving, still less complex"
 
 PLANS: dict[str, UnitPlan] = {
     # Trà Vinh (now Vĩnh Long, 86)
-    "29242": _plan("type_1", "A>=100 (and on the key route)", 126, 112, active_hotspots=2),
+    "29242": _plan("type_1", "A>=100 (and on the key route)", 126, 112, active_hotspots=3),
     "29416": _plan("type_2", "type III band (20<=A<60) + key route", 34, 28, active_hotspots=1),
     "29341": _plan("type_2", "H=3 active hotspots", 12, 9, active_hotspots=3),
     "29461": _plan("type_3", "20<=A<60", 31, 26),
@@ -372,7 +372,9 @@ def _statuses(plan: UnitPlan) -> list[str]:
     n = plan.active_hotspots
     if plan.criterion.startswith("H=") or n < 2:
         return ["active"] * n
-    return ["active"] * (n - 1) + ["under_attack"] + (["relapsed"] if n > 2 else [])
+    if n == 2:
+        return ["active", "under_attack"]
+    return ["active"] * (n - 2) + ["under_attack", "relapsed"]
 
 
 def hotspots_for(
@@ -393,7 +395,11 @@ def hotspots_for(
     if plan.intended == UnitClass.drug_free:
         n_cleared = 2 if plan.drug_free_from else int(rng.integers(0, 2))
         cleared_by = plan.drug_free_from or date(2024, 9, 30)
-    out += [_cleared(rng, where(), COUNTED_KINDS[i % 3], by=cleared_by) for i in range(n_cleared)]
+    first = int(rng.integers(0, 3))
+    out += [
+        _cleared(rng, where(), COUNTED_KINDS[(first + i) % 3], by=cleared_by)
+        for i in range(n_cleared)
+    ]
     if plan.intended == UnitClass.less_complex and rng.random() < 0.5:
         out.append(_active(rng, where(), "use_site", "under_attack"))
     if plan.intended == UnitClass.type_1 and out:
