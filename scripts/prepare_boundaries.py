@@ -125,11 +125,13 @@ PROVINCES_PRE2025 = {
     "84": Province("84", "Tỉnh Trà Vinh", 817),
 }
 
-# GSO district codes and the GSO commune codes each district held just before 1 July 2025.
+# GSO district codes, the census district each corresponds to (the pre-2025 files use the
+# census layout, so 851 has no units there), and the GSO commune codes each district held just
+# before 1 July 2025 (used for ``district_2025_06`` and the consistency check).
 # Checked against daohoangson/dvhcvn data/dvhcvn.json + data/sorted.json and the district table
 # of vietnamese-provinces-database; re-checked at run time against the census grouping.
-# In 2015 Trà Vinh's Duyên Hải district was split: Thị xã Duyên Hải (851) was created from
-# 29512-29539 minus the rest of the district, and Đôn Xuân / Đôn Châu moved from Trà Cú.
+# In 2015 Thị xã Duyên Hải (851) was split off Huyện Duyên Hải (850), whose range 29512-29539
+# it shares, and Đôn Xuân / Đôn Châu moved from Trà Cú (849) to Huyện Duyên Hải.
 _TX_DUYEN_HAI = frozenset({"29512", "29515", "29516", "29518", "29524", "29527", "29539"})
 DISTRICTS = [
     District("842", "Thành phố Trà Vinh", "84", "Thành phố Trà Vinh", "29236", "29263"),
@@ -150,7 +152,17 @@ DISTRICTS = [
     ),
     District("851", "Thị xã Duyên Hải", "84", None, extra=_TX_DUYEN_HAI),
     District("784", "Huyện Hóc Môn", "79", "Huyện Hóc Môn", "27559", "27592"),
-    District("480", "Thị xã Hương Trà", "46", "Thị xã Hương Trà", "19996", "20041"),
+    # Hương Trà: its nine units of June 2025 (codes 19996-20041 also include Hương Phong,
+    # Hương Vinh and Hương An, which had left the town for Huế city by then).
+    District(
+        "480",
+        "Thị xã Hương Trà",
+        "46",
+        "Thị xã Hương Trà",
+        extra=frozenset(
+            {"19996", "20005", "20008", "20011", "20017", "20020", "20026", "20035", "20041"}
+        ),
+    ),
     District("178", "Thành phố Lạng Sơn", "20", "Thành phố Lạng Sơn", "05971", "05992"),
     District("180", "Huyện Tràng Định", "20", "Huyện Tràng Định", "05995", "06061"),
     District("181", "Huyện Bình Gia", "20", "Huyện Bình Gia", "06064", "06121"),
@@ -163,6 +175,8 @@ DISTRICTS = [
     District("188", "Huyện Lộc Bình", "20", "Huyện Lộc Bình", "06526", "06610"),
     District("189", "Huyện Đình Lập", "20", "Huyện Đình Lập", "06613", "06646"),
 ]
+
+CENSUS_DISTRICTS = {d.census_name: d.code for d in DISTRICTS if d.census_name}
 
 SEED_AREAS = [
     SeedArea("tra_vinh", "tra_vinh_former_province_2025_wards.geojson", "84", None),
@@ -275,6 +289,7 @@ def _metric_transformer() -> Any:
     transformer = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 
     def apply(coords: np.ndarray) -> np.ndarray:
+        """Transform an (n, 2) array of lon/lat pairs."""
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
@@ -676,8 +691,18 @@ class AreaResult:
 
     communes: gpd.GeoDataFrame
     gso_without_polygon: list[str]
-    moved_out: list[str]
+    left_area: list[str]
     unmatched: list[str]
+
+
+def area_members(shared: Path, area: SeedArea) -> tuple[dict[str, str], list[str]]:
+    """The area's old units on 30 June 2025 ({code: name}) and its 2025 commune codes."""
+    seed = read_source_layer(shared / "boundaries" / "2025" / area.file_2025)
+    members: dict[str, str] = {}
+    for text in seed["old_units_dvhcvn"]:
+        for code, name, _flag in parse_old_units(text):
+            members[code] = name
+    return members, sorted(seed["code"])
 
 
 def build_area_communes(
@@ -685,74 +710,78 @@ def build_area_communes(
     shared: Path,
     census_province: gpd.GeoDataFrame,
     matches: dict[int, Match],
-    old_units: dict[str, GsoOldUnit],
+    province_units: list[GsoOldUnit],
     communes_2025: gpd.GeoDataFrame,
 ) -> AreaResult:
-    """Select, code and attribute the census communes that make up one seed area.
+    """Code and attribute the census communes of one seed area (census layout, ~2013).
 
-    Membership is the area as of 30 June 2025 (the old units listed in the seed file's
-    ``old_units_dvhcvn``): matched census units whose GSO code is a member, plus unmatched
-    census units lying mostly inside the area's 2025 footprint.
+    The area is the census province, or one census district of it. Each unit's parent is its
+    census district; ``in_area_2025_06`` / ``district_2025_06`` add where it stood on 30 June
+    2025 (membership from the seed file's ``old_units_dvhcvn``).
     """
-    seed = read_source_layer(shared / "boundaries" / "2025" / area.file_2025)
-    members: dict[str, str] = {}
-    for text in seed["old_units_dvhcvn"]:
-        for code, name, _flag in parse_old_units(text):
-            members[code] = name
+    members, codes_2025 = area_members(shared, area)
+    old_units = {u.code: u for u in province_units}
+    in_area = census_province
+    if area.census_district is not None:
+        in_area = in_area[in_area["district_vn"] == area.census_district]
     footprint = to_metric(
         gpd.GeoDataFrame(
-            geometry=[shapely.union_all(communes_2025.loc[seed["code"]].geometry)], crs="EPSG:4326"
+            geometry=[shapely.union_all(communes_2025.loc[codes_2025].geometry)], crs="EPSG:4326"
         )
     ).geometry.iloc[0]
-    census_m = to_metric(census_province)
+    province_m = to_metric(census_province)
+    coded_polygons = {
+        code: province_m.geometry.loc[idx]
+        for idx, cid in census_province["commune_id"].items()
+        if (code := matches[int(cid)].gso_code) is not None
+    }
+    census_m = province_m.loc[in_area.index]
     rows = []
-    moved_out, unmatched = [], []
-    for idx, row in census_province.sort_values("commune_id").iterrows():
+    left_area, unmatched = [], []
+    for idx, row in in_area.sort_values("commune_id").iterrows():
         match = matches[int(row["commune_id"])]
         label = f"{int(row['commune_id'])} {row['commune_vn']} ({row['district_vn']})"
-        geom_m = census_m.geometry.loc[idx]
         if match.gso_code is not None:
-            if match.gso_code not in members:
-                if area.census_district in (None, row["district_vn"]):
-                    moved_out.append(f"{label}: matched {match.gso_code}, not a member")
-                continue
+            member = match.gso_code in members
+            if not member:
+                left_area.append(f"{label}: GSO {match.gso_code}")
         else:
+            geom_m = census_m.geometry.loc[idx]
             share = shapely.intersection(geom_m, footprint).area / geom_m.area
-            if share < AREA_SHARE_FOR_MEMBERSHIP:
-                if area.census_district == row["district_vn"]:
-                    moved_out.append(f"{label}: unmatched, {share:.0%} inside the area")
-                continue
+            member = share >= AREA_SHARE_FOR_MEMBERSHIP
             unmatched.append(label)
-        rows.append(_pre2025_commune_row(row, match, old_units))
+            if not member:
+                left_area.append(f"{label}: unmatched, {share:.0%} inside the 2025-06 area")
+        rows.append(_pre2025_commune_row(row, match, old_units, member))
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-    _assign_unmatched_districts(frame, old_units, members, communes_2025)
-    _add_successor_candidates(frame, old_units, members, communes_2025)
-    matched_codes = set(frame["code"])
-    without = [f"{c} {members[c]}" for c in sorted(members) if c not in matched_codes]
+    _infer_local_districts(frame, old_units, members, communes_2025)
+    _add_successor_candidates(frame, province_units, coded_polygons, communes_2025)
+    coded = set(frame["code"])
+    without = [f"{c} {members[c]}" for c in sorted(members) if c not in coded]
     return AreaResult(
-        frame.sort_values("code").reset_index(drop=True), without, moved_out, unmatched
+        frame.sort_values("code").reset_index(drop=True), without, left_area, unmatched
     )
 
 
 def _pre2025_commune_row(
-    row: pd.Series,
-    match: Match,
-    old_units: dict[str, GsoOldUnit],
+    row: pd.Series, match: Match, old_units: dict[str, GsoOldUnit], member: bool
 ) -> dict[str, Any]:
     """Attributes of one pre-2025 commune (census polygon, GSO code if matched)."""
     commune_id = int(row["commune_id"])
+    census_district = collapse_spaces(row["district_vn"])
+    parent = CENSUS_DISTRICTS.get(census_district)
+    if parent is None:
+        raise SystemExit(f"census district {census_district!r} is not in the district table")
+    district_2025: str | None = None
     if match.gso_code is not None:
-        code = match.gso_code
-        name = old_units[code].name
-        district = district_of(code)
-        if district is None:
-            raise SystemExit(f"GSO code {code} is in no district of the table")
-        parent, parent_source = district.code, "gso_code_table"
+        code, name = match.gso_code, old_units[match.gso_code].name
         code_source = "gso"
+        table = district_of(code)
+        if member and table is None:
+            raise SystemExit(f"GSO code {code} of the area is in no district of the table")
+        district_2025 = table.code if member and table else None
     else:
-        code = f"vn2009-{commune_id}"
-        name = collapse_spaces(row["commune_vn"])
-        parent, parent_source = None, None
+        code, name = f"vn2009-{commune_id}", collapse_spaces(row["commune_vn"])
         code_source = "local"
     kind, bare = split_kind(name)
     return {
@@ -768,28 +797,28 @@ def _pre2025_commune_row(
         "code_source": code_source,
         "match_method": match.method,
         "match_overlap": round(match.overlap, 3) if match.gso_code else None,
-        "parent_source": parent_source,
+        "in_area_2025_06": member,
+        "district_2025_06": district_2025,
         "census_commune_id": commune_id,
         "census_name": collapse_spaces(row["commune_vn"]),
-        "census_district": collapse_spaces(row["district_vn"]),
+        "census_district": census_district,
         "geometry": clean_geometry(row.geometry),
     }
 
 
-def _assign_unmatched_districts(
+def _infer_local_districts(
     frame: gpd.GeoDataFrame,
     old_units: dict[str, GsoOldUnit],
     members: dict[str, str],
     communes_2025: gpd.GeoDataFrame,
 ) -> None:
-    """Give each unmatched census unit a district.
+    """Fill ``district_2025_06`` of local (unmatched) units still in the area in June 2025.
 
     The unit is placed in the 2025 commune it overlaps most; if every area member that went
-    to that 2025 commune lies in one district, that is the district ('crosswalk'); otherwise
-    the census district is used through the table's census names ('census_district').
+    to that 2025 commune lies in one district, that is the district; otherwise it stays null.
     """
-    by_census_name = {d.census_name: d.code for d in DISTRICTS if d.census_name}
-    for idx in frame.index[frame["parent_code"].isna()]:
+    todo = (frame["code_source"] == "local") & frame["in_area_2025_06"]
+    for idx in frame.index[todo]:
         best = _main_successor(frame.geometry.loc[idx], communes_2025)
         districts: set[str] = set()
         for code in members:
@@ -797,13 +826,7 @@ def _assign_unmatched_districts(
             if best in old_units[code].successors and district is not None:
                 districts.add(district.code)
         if len(districts) == 1:
-            frame.loc[idx, ["parent_code", "parent_source"]] = [districts.pop(), "crosswalk"]
-        else:
-            census_district = frame.loc[idx, "census_district"]
-            frame.loc[idx, ["parent_code", "parent_source"]] = [
-                by_census_name[census_district],
-                "census_district",
-            ]
+            frame.loc[idx, "district_2025_06"] = districts.pop()
 
 
 def _main_successor(geom: shapely.Geometry, communes_2025: gpd.GeoDataFrame) -> str:
@@ -816,23 +839,24 @@ def _main_successor(geom: shapely.Geometry, communes_2025: gpd.GeoDataFrame) -> 
 
 def _add_successor_candidates(
     frame: gpd.GeoDataFrame,
-    old_units: dict[str, GsoOldUnit],
-    members: dict[str, str],
+    province_units: list[GsoOldUnit],
+    coded_polygons: dict[str, shapely.Geometry],
     communes_2025: gpd.GeoDataFrame,
 ) -> None:
     """Hint, for each local (unmatched) unit, which 2025-06 GSO units may now contain it.
 
-    Candidates are the area's GSO units that went to the same 2025 commune as most of the
-    local polygon and that either have no census polygon of their own (renamed or newly
-    formed units) or are its neighbours. A hint for manual checking, not a fact.
+    Candidates are the province's GSO units that went to the same 2025 commune as most of
+    the local polygon and that either have no census polygon (renamed or newly formed units)
+    or are its neighbours. ``coded_polygons`` holds the metric census polygon of every
+    matched GSO code of the province. A hint for manual checking, not a fact.
     """
     frame["successor_candidates"] = None
     metric = to_metric(frame[["geometry"]])
-    by_code = dict(zip(frame["code"], metric.geometry, strict=True))
+    by_code = coded_polygons
     for idx in frame.index[frame["code_source"] == "local"]:
         best = _main_successor(frame.geometry.loc[idx], communes_2025)
         own = metric.geometry.loc[idx]
-        same_successor = [c for c in sorted(members) if best in old_units[c].successors]
+        same_successor = sorted(u.code for u in province_units if best in u.successors)
         without_polygon = [c for c in same_successor if c not in by_code]
         neighbours = [
             c for c in same_successor if c in by_code and own.distance(by_code[c]) < ADJACENT_M
@@ -966,17 +990,22 @@ def validate_layer(path: Path, expected: int) -> list[str]:
 def copy_licences(shared: Path, out: Path) -> list[str]:
     """Copy the licence files next to the layers that need them; return the copied paths."""
     copies = {
+        # 2025 geometry
         "boundaries/2025/LICENSE-vietnamese-provinces-database": [
             "2025/LICENSE-vietnamese-provinces-database"
         ],
-        "boundaries/pre2025/LICENSE-censusVN2009": ["pre2025/LICENSE-censusVN2009"],
+        # pre-2025 polygons and all populations (the 2025 estimate derives from the census)
+        "boundaries/pre2025/LICENSE-censusVN2009": [
+            "pre2025/LICENSE-censusVN2009",
+            "2025/LICENSE-censusVN2009",
+        ],
+        # crosswalk, 2025 province names, old_units_dvhcvn and the pre-2025 GSO codes
         "crosswalk/LICENSE-dvhcvn": [
             "crosswalk/LICENSE-dvhcvn",
             "pre2025/LICENSE-dvhcvn",
             "2025/LICENSE-dvhcvn",
         ],
     }
-    copies["boundaries/pre2025/LICENSE-censusVN2009"].append("2025/LICENSE-censusVN2009")
     written = []
     for source, targets in copies.items():
         for target in targets:
@@ -1005,6 +1034,10 @@ def write_manifest(out: Path, files: list[OutputFile], extras: list[str]) -> Non
                 "code_field": "code",
                 "name_field": "name",
                 "parent_code_field": item.parent_code_field,
+                "name_en_field": "name_en",
+                "kind_field": "kind",
+                "population_field": "population",
+                "population_estimate_field": "population_is_estimate",
                 "feature_count": item.feature_count,
                 "gzip": item.path.endswith(".gz"),
                 "gdal_path_prefix": "/vsigzip/" if item.path.endswith(".gz") else "",
@@ -1118,7 +1151,8 @@ COMMUNE_PRE2025_COLUMNS = [
     "code_source",
     "match_method",
     "match_overlap",
-    "parent_source",
+    "in_area_2025_06",
+    "district_2025_06",
     "successor_candidates",
     "census_commune_id",
     "census_name",
@@ -1222,28 +1256,40 @@ def _print_2025_summary(
     )
 
 
+def match_seed_provinces(
+    census: gpd.GeoDataFrame,
+    old_by_province: dict[str, list[GsoOldUnit]],
+    communes_2025: gpd.GeoDataFrame,
+) -> dict[int, Match]:
+    """Match every census commune of the four seed provinces to a GSO code (or none)."""
+    communes_2025_m = to_metric(communes_2025[["geometry"]])
+    matches: dict[int, Match] = {}
+    for province in PROVINCES_PRE2025.values():
+        part = census[census["province_id"] == province.census_id]
+        matches.update(match_census_to_gso(part, old_by_province[province.code], communes_2025_m))
+    return matches
+
+
 def build_pre2025(
     shared: Path, out: Path, census: gpd.GeoDataFrame, communes_2025: gpd.GeoDataFrame
 ) -> tuple[list[OutputFile], list[str]]:
     """Write the pre-2025 provinces, districts and communes of the seed areas."""
     old_by_province = load_old_units(shared)
-    communes_2025_m = to_metric(communes_2025[["geometry"]])
-    files: list[OutputFile] = []
+    matches = match_seed_provinces(census, old_by_province, communes_2025)
+    old_units = {u.code: u for units in old_by_province.values() for u in units}
     seed_census = census[
         census["province_id"].isin([p.census_id for p in PROVINCES_PRE2025.values()])
     ]
-    matches: dict[int, Match] = {}
-    for province in PROVINCES_PRE2025.values():
-        part = census[census["province_id"] == province.census_id]
-        matches.update(match_census_to_gso(part, old_by_province[province.code], communes_2025_m))
-    old_units = {u.code: u for units in old_by_province.values() for u in units}
+    files: list[OutputFile] = []
 
     print("\n== pre-2025 layout: GSO code matching (census ~2013 polygons -> 2025-06 codes)")
     area_codes: dict[int, str] = {}
     for area in SEED_AREAS:
         province = PROVINCES_PRE2025[area.province]
         part = census[census["province_id"] == province.census_id]
-        result = build_area_communes(area, shared, part, matches, old_units, communes_2025)
+        result = build_area_communes(
+            area, shared, part, matches, old_by_province[area.province], communes_2025
+        )
         area_frame = result.communes
         area_codes.update(zip(area_frame["census_commune_id"], area_frame["code"], strict=True))
         districts = dissolve_districts(area_frame)
@@ -1312,8 +1358,8 @@ def _print_area_summary(
     )
     for label in result.unmatched:
         print(f"   unmatched (local code): {label}")
-    for label in result.moved_out:
-        print(f"   census unit left out (outside the area on 2025-06-30): {label}")
+    for label in result.left_area:
+        print(f"   no longer in the area on 2025-06-30: {label}")
     print(
         f"   GSO units of the area without a census polygon: {len(result.gso_without_polygon)}"
         + (f": {', '.join(result.gso_without_polygon)}" if result.gso_without_polygon else "")
@@ -1321,7 +1367,8 @@ def _print_area_summary(
     local = communes[communes["code_source"] == "local"]
     for row in local.itertuples():
         print(
-            f"   {row.code} {row.name}: district {row.parent_code} via {row.parent_source}; "
+            f"   {row.code} {row.name}: district {row.parent_code}, "
+            f"2025-06 district {_json_value(row.district_2025_06) or 'unknown'}, "
             f"successor candidates: {row.successor_candidates}"
         )
 

@@ -32,7 +32,10 @@ def test_layer_contract(name: str, demo_session: Session) -> None:
     declared |= {spec.tooltip_field}
     for item in features:
         assert item["geometry"]["type"] in GEOMETRY_TYPES[spec.geometry_type]
-        assert shape(item["geometry"]).is_valid
+        geom = shape(item["geometry"])
+        assert not geom.is_empty
+        west, south, east, north = geom.bounds
+        assert 102 < west <= east < 118 and 6 < south <= north < 24
         missing = declared - set(item["properties"])
         assert not missing, f"{name}: properties lack {missing}"
 
