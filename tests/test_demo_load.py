@@ -1,104 +1,32 @@
 """The demo loader on real PostGIS: tiling hamlets, containment, 24 months, campaigns.
 
-Boundaries come from the shared real data (the seed-area subsets), imported with the project's
-own importer into a throwaway ``h4_*`` database; provinces and districts are dissolved from them.
+Runs on the database the shared ``demo_db`` fixture loads with ``load_demo`` (the real path of
+``geo-app load-demo``: real boundaries from data/boundaries, then the demo features).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
 
-import geopandas as gpd
 import pytest
 import sqlalchemy as sa
-from conftest import create_database, drop_database
 from sqlalchemy.orm import Session
 
 from geo_app.demo import synth
-from geo_app.demo.load import load_demo_features, read_campaigns
-from geo_app.migrations_api import upgrade
-from geo_app.services.boundaries import FieldMap, import_frame
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "boundaries"
-NEW = ("tra_vinh_former_province", "hoc_mon_former_district", "huong_tra_former_town", "lang_son")
-OLD = {"tra_vinh": "84", "hoc_mon": "79", "huong_tra": "46", "lang_son": "20"}
-AS_OF = date(2026, 6, 1)
-
-
-def _frame(rows: gpd.GeoDataFrame, **columns: object) -> gpd.GeoDataFrame:
-    data = {k: list(v) if not isinstance(v, str) else v for k, v in columns.items()}
-    return gpd.GeoDataFrame(data, geometry=list(rows.geometry), crs="EPSG:4326")
-
-
-def _import(session: Session, frame: gpd.GeoDataFrame, level: str, layout: str) -> None:
-    parent = "parent_code" if "parent_code" in frame else None
-    import_frame(
-        session,
-        frame,
-        level=level,
-        layout=layout,
-        fields=FieldMap(code="code", name="name", parent_code=parent, kind="kind"),
-        actor="test",
-        source=f"test {layout} {level}",
-    )
-
-
-def load_boundaries(session: Session) -> None:
-    """2025 provinces and communes; pre-2025 provinces, districts and communes (census ids)."""
-    new = pd_concat([gpd.read_file(SHARED / "2025" / f"{n}_2025_wards.geojson") for n in NEW])
-    new["code"] = new["code"].astype(str)
-    provinces = new.dissolve(by="province_code").reset_index()
-    _import(session, _frame(provinces, code=provinces.province_code, name=provinces.province_dir),
-            "province", "2025")  # fmt: skip
-    kinds = new.fullName.str.split(" ").str[0].str.lower()
-    _import(session, _frame(new, code=new.code, name=new.fullName, parent_code=new.province_code,
-                            kind=kinds), "commune", "2025")  # fmt: skip
-    old = pd_concat(
-        [gpd.read_file(SHARED / "pre2025" / f"{n}_pre2025_censusVN2009.geojson") for n in OLD]
-    )
-    old["province_code"] = [OLD[k] for k in old.province.map(_area_key)]
-    old["district_code"] = old.district_id.astype(int).astype(str)
-    old["commune_code"] = old.commune_id.astype(int).astype(str)
-    prov = old.dissolve(by="province_code").reset_index()
-    _import(session, _frame(prov, code=prov.province_code, name=prov.province_vn), "province",
-            "pre2025")  # fmt: skip
-    dist = old.dissolve(by="district_code").reset_index()
-    _import(session, _frame(dist, code=dist.district_code, name=dist.district_vn,
-                            parent_code=dist.province_code), "district", "pre2025")  # fmt: skip
-    _import(session, _frame(old, code=old.commune_code, name=old.commune_vn,
-                            parent_code=old.district_code), "commune", "pre2025")  # fmt: skip
-
-
-def _area_key(province: str) -> str:
-    return {"Tra Vinh": "tra_vinh", "Ho Chi Minh": "hoc_mon", "Thua Thien Hue": "huong_tra"}.get(
-        province, "lang_son"
-    )
-
-
-def pd_concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    import pandas as pd
-
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+from geo_app.demo.load import read_campaigns
 
 
 @pytest.fixture(scope="module")
-def loaded() -> Iterator[tuple[Session, dict[str, int]]]:
-    url = create_database("h4_demo")
-    try:
-        upgrade(url)
-        engine = sa.create_engine(url, poolclass=sa.NullPool)
-        with Session(engine) as session:
-            with session.begin():
-                load_boundaries(session)
-            with session.begin():
-                counts = load_demo_features(session, actor="test", as_of=AS_OF)
-            yield session, counts
-        engine.dispose()
-    finally:
-        drop_database(url)
+def loaded(demo_db: str) -> Iterator[tuple[Session, dict[str, int]]]:
+    """The demo as `geo-app load-demo` loads it (shared session fixture), with its counts."""
+    engine = sa.create_engine(demo_db, poolclass=sa.NullPool)
+    with Session(engine) as session:
+        counts = session.execute(
+            sa.text("SELECT summary -> 'demo' FROM data_load WHERE name = 'demo'")
+        ).scalar_one()
+        yield session, counts
+        session.rollback()
+    engine.dispose()
 
 
 def scalar(session: Session, sql: str, **params: object) -> object:
@@ -202,7 +130,8 @@ def test_indicators_for_24_months(loaded: tuple[Session, dict[str, int]]) -> Non
         sa.text(
             "SELECT u.layout, sum(i.addicts_registered) FROM indicator i "
             "JOIN admin_unit u ON u.id = i.admin_unit_id "
-            "WHERE u.code IN ('27559','27568','27577','27592') OR u.code LIKE '70137%' "
+            "WHERE u.code IN ('27559','27568','27577','27592') "
+            "OR u.parent_id IN (SELECT id FROM admin_unit WHERE code = '784') "
             "GROUP BY u.layout"
         )
     ).all()

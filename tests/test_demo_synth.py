@@ -1,7 +1,7 @@
 """The demo generators: tiling, containment, dated histories, consistent counts, determinism.
 
-Real commune boundaries are used (the project's data/boundaries, else the shared data beside
-the checkout), because tiling bugs show on real, ragged, multi-part shapes.
+Real commune boundaries are used (the project's data/boundaries), because tiling bugs show on
+real, ragged, multi-part shapes.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-import geopandas as gpd
+import pyogrio
 import pytest
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -21,30 +21,18 @@ from geo_app.demo.synth import UnitClass
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 6, 1)
 SEED = 20250701
-FILES = {
-    "86": "tra_vinh_former_province_2025_wards.geojson",
-    "20": "lang_son_2025_wards.geojson",
-    "79": "hoc_mon_former_district_2025_wards.geojson",
-    "46": "huong_tra_former_town_2025_wards.geojson",
-}
-
-
-def boundary_path(name: str) -> Path:
-    for base in (ROOT / "data" / "boundaries", ROOT.parent / "shared" / "data" / "boundaries"):
-        if (base / "2025" / name).exists():
-            return base / "2025" / name
-    raise FileNotFoundError(f"boundary file {name} not found in data/ nor ../shared/data/")
+COMMUNES_2025 = ROOT / "data" / "boundaries" / "2025" / "vn_communes_2025.geojson.gz"
 
 
 @cache
 def communes() -> dict[str, tuple[str, str, BaseGeometry]]:
-    """code -> (province code, name, geometry) of every 2025 commune of the seed areas."""
-    out = {}
-    for province, name in FILES.items():
-        frame = gpd.read_file(boundary_path(name))
-        for row in frame.itertuples():
-            out[str(row.code)] = (province, str(row.fullName), row.geometry)
-    return out
+    """code -> (province code, name, geometry) of every full-resolution seed-area commune."""
+    frame = pyogrio.read_dataframe(f"/vsigzip/{COMMUNES_2025}")
+    frame = frame[frame.geom_source == "full_resolution"]
+    return {
+        str(row.code): (str(row.parent_code), str(row.name), row.geometry)
+        for row in frame.itertuples()
+    }
 
 
 @cache
