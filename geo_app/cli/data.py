@@ -1,0 +1,131 @@
+"""geo-app import-boundaries, load-demo, verify-audit: getting data in and checking it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from geo_app.cli.base import actor, engine_for, fail, main
+from geo_app.config import Settings
+from geo_app.embedded_pg import EmbeddedDatabaseError
+from geo_app.errors import GeoAppError
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+@main.command("import-boundaries")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--level",
+    required=True,
+    type=click.Choice(["province", "district", "commune", "hamlet", "residential_group"]),
+)
+@click.option("--layout", required=True, type=click.Choice(["2025", "pre2025"]))
+@click.option("--code-field", default="code", show_default=True)
+@click.option("--name-field", default="name", show_default=True)
+@click.option("--parent-code-field", default=None, help="Field with the parent unit's code.")
+@click.option("--name-en-field", default=None)
+@click.option("--kind-field", default=None)
+@click.option("--population-field", default=None)
+@click.option(
+    "--population-estimate-field",
+    default=None,
+    help="Boolean field: the population is an estimate.",
+)
+@click.option(
+    "--valid-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="First day of validity (default: the layout's start).",
+)
+@click.option("--dry-run", is_flag=True, help="Check everything, then roll back.")
+def import_boundaries(
+    file: Path,
+    level: str,
+    layout: str,
+    code_field: str,
+    name_field: str,
+    parent_code_field: str | None,
+    name_en_field: str | None,
+    kind_field: str | None,
+    population_field: str | None,
+    population_estimate_field: str | None,
+    valid_from: object,
+    dry_run: bool,
+) -> None:
+    """Import boundaries from FILE (GeoJSON, GeoPackage, zipped Shapefile), all or nothing."""
+    from geo_app.db import session_scope
+    from geo_app.services.boundaries import FieldMap, import_file
+
+    fields = FieldMap(
+        code=code_field,
+        name=name_field,
+        parent_code=parent_code_field,
+        name_en=name_en_field,
+        kind=kind_field,
+        population=population_field,
+        population_is_estimate=population_estimate_field,
+    )
+    starts = valid_from.date() if hasattr(valid_from, "date") else None
+    try:
+        engine = engine_for(Settings.from_env())
+        with session_scope(engine) as session:
+            transaction = session.begin()
+            try:
+                summary = import_file(
+                    session,
+                    file,
+                    level=level,
+                    layout=layout,
+                    fields=fields,
+                    actor=actor(),
+                    valid_from=starts if isinstance(starts, date) else None,
+                )
+            except BaseException:
+                transaction.rollback()
+                raise
+            if dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
+    except (GeoAppError, EmbeddedDatabaseError) as error:
+        fail(error)
+        return
+    click.echo(summary.text())
+    if dry_run:
+        click.echo("dry run: nothing was written")
+
+
+@main.command("load-demo")
+def load_demo() -> None:
+    """Load the real boundaries and the demo data (a second run adds nothing)."""
+    from geo_app.db import session_scope
+    from geo_app.services.demo import load_demo as run
+
+    try:
+        engine = engine_for(Settings.from_env())
+        with session_scope(engine) as session, session.begin():
+            report = run(session, actor=actor())
+    except (GeoAppError, EmbeddedDatabaseError) as error:
+        fail(error)
+        return
+    click.echo(report)
+
+
+@main.command("verify-audit")
+def verify_audit() -> None:
+    """Check the audit log's hash chain; exits 1 if any row was rewritten."""
+    from geo_app.db import session_scope
+    from geo_app.services.audit import verify_chain
+
+    engine = engine_for(Settings.from_env())
+    with session_scope(engine) as session:
+        broken = verify_chain(session)
+    if broken:
+        click.echo(f"audit log tampered: rows {json.dumps(broken[:50])}", err=True)
+        sys.exit(1)
+    click.echo("audit log intact")
