@@ -37,6 +37,8 @@ def new_map(basemap: str) -> folium.Map:
         tiles=None,
         control_scale=True,
         prefer_canvas=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
         width="100%",
         height="100%",
     )
