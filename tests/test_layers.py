@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,9 @@ def test_layer_contract(name: str, demo_session: Session) -> None:
     assert spec.srid == 4326
     as_of = date(2024, 6, 1) if name == "districts" else None
     collection = feature_collection(demo_session, spec, LayerQuery(as_of=as_of))
+    if "date" not in spec.filters:
+        with pytest.raises(ValueError):
+            spec.build_query(LayerQuery(as_of=date(2024, 6, 1)))
     features = collection["features"]
     assert features, f"layer {name} has no features in the demo data"
     declared = {f.name for f in spec.popup_fields} | {f.name for f in spec.export_fields}
@@ -61,3 +65,66 @@ def test_area_filter_and_as_of_date(demo_session: Session) -> None:
     # Former Trà Vinh province, pre-2025 census communes (105 units).
     assert len(before_merger["features"]) == 105
     assert {f["properties"]["valid_to"] for f in before_merger["features"]} == {"2025-07-01"}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in REGISTRY.items() if "status" in s.filters))
+def test_status_filter_keeps_only_that_status(name: str, demo_session: Session) -> None:
+    spec = REGISTRY[name]
+    everything = feature_collection(demo_session, spec, LayerQuery())["features"]
+    statuses = sorted({f["properties"]["status"] for f in everything})
+    assert statuses, name
+    chosen = statuses[0]
+    only = feature_collection(demo_session, spec, LayerQuery(status=(chosen,)))["features"]
+    assert only and {f["properties"]["status"] for f in only} == {chosen}
+    assert len(only) == sum(1 for f in everything if f["properties"]["status"] == chosen)
+
+
+def test_hotspot_status_is_read_from_the_dated_history(demo_session: Session) -> None:
+    row = demo_session.execute(
+        sa.text(
+            "SELECT h.id, min(c.changed_on) AS first_on, max(c.changed_on) AS last_on "
+            "FROM hotspot h JOIN hotspot_status_change c ON c.hotspot_id = h.id "
+            "WHERE h.status = 'cleared' GROUP BY h.id HAVING count(*) >= 2 LIMIT 1"
+        )
+    ).one()
+    spec = get_layer("hotspots")
+
+    def status_on(day: date) -> str | None:
+        features = feature_collection(demo_session, spec, LayerQuery(as_of=day))["features"]
+        by_id = {f["properties"]["id"]: f["properties"]["status"] for f in features}
+        return by_id.get(row.id)
+
+    assert status_on(row.last_on) == "cleared"
+    assert status_on(row.first_on) == "active"
+    assert status_on(row.first_on - timedelta(days=1)) is None  # not detected yet
+
+
+def test_facility_ageing_follows_the_last_check(demo_session: Session) -> None:
+    on = date(2025, 12, 31)
+    boards = feature_collection(demo_session, get_layer("hotline_boards"), LayerQuery(as_of=on))[
+        "features"
+    ]
+    assert boards
+    for item in boards:
+        props = item["properties"]
+        age = props["age_days"]
+        expected = (
+            "never" if age is None else "fresh" if age < 30 else "due" if age < 90 else "stale"
+        )
+        assert props["ageing"] == expected
+    assert {"fresh", "stale"} <= {b["properties"]["ageing"] for b in boards}
+
+
+def test_area_filter_for_points_is_spatial(demo_session: Session) -> None:
+    spec = get_layer("hotspots")
+    inside = feature_collection(demo_session, spec, LayerQuery(area_code="29242"))["features"]
+    assert inside
+    ids = [f["properties"]["id"] for f in inside]
+    outside = demo_session.scalar(
+        sa.text(
+            "SELECT count(*) FROM hotspot h, admin_unit u WHERE h.id = ANY(:ids) "
+            "AND u.code = '29242' AND u.valid_to IS NULL AND NOT ST_Covers(u.geom, h.geom)"
+        ),
+        {"ids": ids},
+    )
+    assert outside == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geo_app.layers import admin_units
+from geo_app.layers import admin_units, cultivation, facilities, hotspots, routes
 from geo_app.layers.base import LayerQuery, LayerSpec
 
 REGISTRY: dict[str, LayerSpec] = {
@@ -13,6 +13,11 @@ REGISTRY: dict[str, LayerSpec] = {
         admin_units.COMMUNES,
         admin_units.HAMLETS,
         admin_units.RESIDENTIAL_GROUPS,
+        hotspots.HOTSPOTS,
+        facilities.HOTLINE_BOARDS,
+        facilities.TIPOFF_BOXES,
+        cultivation.CULTIVATION_SITES,
+        routes.KEY_ROUTES,
     )
 }
 

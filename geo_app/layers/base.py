@@ -46,6 +46,7 @@ class LayerQuery:
     bbox: tuple[float, float, float, float] | None = None
     status: tuple[str, ...] = ()
     simplify_degrees: float | None = None
+    lang: Lang = "vi"
 
 
 FilterName = Literal["area", "date", "bbox", "status"]

@@ -18,6 +18,7 @@ from geo_app.web.assets import localize
 
 VIETNAM_BOUNDS = ((8.2, 102.1), (23.4, 109.5))
 NO_BASEMAP_BACKGROUND = "#f2efe9"
+POINT_RADIUS = 6
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,13 @@ def add_layer(
     def style_function(feature: dict[str, Any]) -> dict[str, object]:
         return style.for_properties(feature.get("properties", {}))
 
+    marker = None
+    if spec.geometry_type == "Point":
+        marker = folium.CircleMarker(radius=POINT_RADIUS, weight=1, fill=True, fill_opacity=0.9)
     layer = folium.GeoJson(
         collection,
         name=spec.title(lang),
+        marker=marker,
         style_function=style_function,
         highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=[spec.tooltip_field], labels=False, sticky=False),

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, url_for
+from sqlalchemy.orm import Session
 
 from geo_app.layers import get_layer
-from geo_app.layers.base import LayerQuery
+from geo_app.layers.base import Lang, LayerQuery
 from geo_app.maps import builder
 from geo_app.services import areas
 from geo_app.services.features import bounds, feature_collection
@@ -18,6 +19,38 @@ bp = Blueprint("maps", __name__)
 # Display simplification per page (degrees): what the eye can see at that page's zoom.
 NATIONAL_SIMPLIFY = 0.002
 PROVINCE_SIMPLIFY = 0.0002
+
+
+# Point and line layers drawn over the areas; on a province page boards and boxes start hidden
+# (hundreds of them), one click in the layer control shows them.
+COMMUNE_POINT_LAYERS = (
+    "cultivation_sites",
+    "routes",
+    "hotline_boards",
+    "tipoff_boxes",
+    "hotspots",
+)
+PROVINCE_POINT_LAYERS = COMMUNE_POINT_LAYERS
+PROVINCE_POINT_LAYERS_SHOWN = ("cultivation_sites", "routes", "hotspots")
+
+
+def _point_layers(
+    session: Session, area_code: str, language: Lang, names: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    return {
+        name: feature_collection(
+            session, get_layer(name), LayerQuery(area_code=area_code, lang=language)
+        )
+        for name in names
+    }
+
+
+def _draw_points(
+    fmap: Any, collections: dict[str, dict[str, Any]], language: Lang, *, shown: tuple[str, ...]
+) -> None:
+    for name, collection in collections.items():
+        if collection["features"]:
+            builder.add_layer(fmap, get_layer(name), collection, language, show=name in shown)
 
 
 def _static(path: str) -> str:
@@ -81,9 +114,11 @@ def province(code: str) -> str:
             decimals=5,
         )
         demo = areas.demo_loaded(session)
+        points = _point_layers(session, code, language, PROVINCE_POINT_LAYERS)
     fmap = builder.new_map(settings().basemap)
     builder.add_layer(fmap, get_layer("provinces"), outline, language)
     builder.add_layer(fmap, get_layer("communes"), communes, language)
+    _draw_points(fmap, points, language, shown=PROVINCE_POINT_LAYERS_SHOWN)
     builder.fit(fmap, bounds(outline) or bounds(communes))
     crumbs = [{"name": "Việt Nam" if language == "vi" else "Viet Nam", "link": "/"}]
     return _page(
@@ -99,10 +134,12 @@ def commune(code: str) -> str:
         outline = feature_collection(session, get_layer("communes"), LayerQuery(area_code=code))
         hamlets = feature_collection(session, get_layer("hamlets"), LayerQuery(area_code=code))
         demo = areas.demo_loaded(session)
+        points = _point_layers(session, code, language, COMMUNE_POINT_LAYERS)
     fmap = builder.new_map(settings().basemap)
     builder.add_layer(fmap, get_layer("communes"), outline, language)
     if hamlets["features"]:
         builder.add_layer(fmap, get_layer("hamlets"), hamlets, language)
+    _draw_points(fmap, points, language, shown=COMMUNE_POINT_LAYERS)
     builder.fit(fmap, bounds(outline))
     crumbs: list[dict[str, str | None]] = [
         {"name": "Việt Nam" if language == "vi" else "Viet Nam", "link": "/"}

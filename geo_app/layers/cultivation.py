@@ -1,0 +1,90 @@
+"""Drug-plant cultivation sites (diện tích trồng cây có chứa chất ma túy): plants and m².
+
+Status on a date follows the dates: active from detection until eradication (replanted sites
+are active again). Area is computed from the geometry on the spheroid, never typed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style
+from geo_app.layers.filters import within_area, within_bbox
+from geo_app.layers.vocab import label_sql
+from geo_app.models import AdminUnit, CultivationSite
+
+STATUS_COLOURS = {"active": "#8c2d04", "replanted": "#e6550d", "eradicated": "#74c476"}
+
+
+def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
+    on = request.as_of or date.today()
+    status = sa.case(
+        (
+            sa.and_(
+                CultivationSite.eradicated_on.is_not(None),
+                CultivationSite.eradicated_on <= on,
+                sa.cast(CultivationSite.status, sa.String) != "replanted",
+            ),
+            "eradicated",
+        ),
+        else_=sa.cast(CultivationSite.status, sa.String),
+    )
+    stmt: sa.Select[*tuple[Any, ...]] = (
+        sa.select(
+            CultivationSite.id,
+            status.label("status"),
+            label_sql("cultivation_status", status, request.lang).label("status_label"),
+            CultivationSite.plant_count,
+            sa.func.round(CultivationSite.area_m2, 1).label("area_m2"),
+            CultivationSite.detected_on,
+            CultivationSite.eradicated_on,
+            AdminUnit.code.label("unit_code"),
+            AdminUnit.name.label("unit_name"),
+            CultivationSite.is_demo,
+            CultivationSite.geom.label("geom"),
+        )
+        .outerjoin(AdminUnit, AdminUnit.id == CultivationSite.admin_unit_id)
+        .where(CultivationSite.deleted_at.is_(None), CultivationSite.detected_on <= on)
+        .order_by(CultivationSite.id)
+    )
+    if request.status:
+        stmt = stmt.where(status.in_(request.status))
+    if request.area_code is not None:
+        stmt = stmt.where(within_area(CultivationSite.geom, request.area_code, on))
+    if request.bbox is not None:
+        stmt = stmt.where(within_bbox(CultivationSite.geom, request.bbox))
+    return stmt
+
+
+CULTIVATION_SITES = LayerSpec(
+    name="cultivation_sites",
+    title_vi="Diện tích trồng cây có chứa chất ma túy",
+    title_en="Drug-plant cultivation sites",
+    geometry_type="MultiPolygon",
+    table="cultivation_site",
+    query=_query,
+    popup_fields=(
+        LabelledField("status_label", "Tình trạng", "Status"),
+        LabelledField("plant_count", "Số cây", "Plants"),
+        LabelledField("area_m2", "Diện tích (m²)", "Area (m²)"),
+        LabelledField("detected_on", "Phát hiện", "Detected"),
+        LabelledField("eradicated_on", "Nhổ bỏ", "Eradicated"),
+        LabelledField("unit_name", "Địa bàn", "Area"),
+    ),
+    tooltip_field="status_label",
+    filters=("area", "date", "bbox", "status"),
+    export_fields=(
+        ExportField("id", "int"),
+        ExportField("status", "str"),
+        ExportField("plant_count", "int"),
+        ExportField("area_m2", "float"),
+        ExportField("detected_on", "date"),
+        ExportField("eradicated_on", "date"),
+        ExportField("unit_code", "str"),
+        ExportField("is_demo", "bool"),
+    ),
+    style=Style(color="#5b2a0a", weight=1.5, fill_opacity=0.6, fill_by=("status", STATUS_COLOURS)),
+)

@@ -1,0 +1,173 @@
+"""Hotline boards and tip-off boxes: where they stand, their condition, and how long since
+someone last checked them (green under 30 days, amber under 90, red beyond).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style
+from geo_app.layers.filters import within_area, within_bbox
+from geo_app.layers.vocab import ageing_sql, label_sql
+from geo_app.models import AdminUnit, HotlineBoard, TipoffBox, TipoffInspection
+
+AGEING_COLOURS = {"fresh": "#1a9850", "due": "#fdae61", "stale": "#d73027", "never": "#999999"}
+FILTERS: tuple[Any, ...] = ("area", "date", "bbox", "status")
+
+
+def _boards(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
+    on = request.as_of or date.today()
+    checked = sa.case((HotlineBoard.last_checked_on <= on, HotlineBoard.last_checked_on))
+    stmt: sa.Select[*tuple[Any, ...]] = (
+        sa.select(
+            HotlineBoard.id,
+            sa.cast(HotlineBoard.site, sa.String).label("site"),
+            label_sql("facility_site", HotlineBoard.site, request.lang).label("site_label"),
+            sa.func.array_to_string(HotlineBoard.phones, ", ").label("phones"),
+            HotlineBoard.installed_on,
+            checked.label("last_checked_on"),
+            sa.cast(HotlineBoard.condition, sa.String).label("status"),
+            label_sql("facility_condition", HotlineBoard.condition, request.lang).label(
+                "condition_label"
+            ),
+            (sa.literal(on) - checked).label("age_days"),
+            ageing_sql(checked, sa.literal(on)).label("ageing"),
+            AdminUnit.code.label("unit_code"),
+            AdminUnit.name.label("unit_name"),
+            HotlineBoard.is_demo,
+            HotlineBoard.geom.label("geom"),
+        )
+        .join(AdminUnit, AdminUnit.id == HotlineBoard.admin_unit_id)
+        .where(
+            HotlineBoard.deleted_at.is_(None),
+            sa.or_(HotlineBoard.installed_on.is_(None), HotlineBoard.installed_on <= on),
+        )
+        .order_by(HotlineBoard.id)
+    )
+    if request.status:
+        stmt = stmt.where(sa.cast(HotlineBoard.condition, sa.String).in_(request.status))
+    if request.area_code is not None:
+        stmt = stmt.where(within_area(HotlineBoard.geom, request.area_code, on))
+    if request.bbox is not None:
+        stmt = stmt.where(within_bbox(HotlineBoard.geom, request.bbox))
+    return stmt
+
+
+def _boxes(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
+    on = request.as_of or date.today()
+    inspected = (
+        sa.select(
+            sa.func.max(TipoffInspection.inspected_on).label("inspected_on"),
+            sa.func.sum(TipoffInspection.letters_received).label("letters_received"),
+            sa.func.sum(TipoffInspection.letters_forwarded).label("letters_forwarded"),
+        )
+        .where(TipoffInspection.box_id == TipoffBox.id, TipoffInspection.inspected_on <= on)
+        .lateral("inspected")
+    )
+    opened = sa.func.greatest(
+        sa.case((TipoffBox.last_opened_on <= on, TipoffBox.last_opened_on)),
+        inspected.c.inspected_on,
+    )
+    stmt: sa.Select[*tuple[Any, ...]] = (
+        sa.select(
+            TipoffBox.id,
+            sa.cast(TipoffBox.site, sa.String).label("site"),
+            label_sql("facility_site", TipoffBox.site, request.lang).label("site_label"),
+            TipoffBox.installed_on,
+            opened.label("last_opened_on"),
+            sa.func.coalesce(inspected.c.letters_received, 0).label("letters_received"),
+            sa.func.coalesce(inspected.c.letters_forwarded, 0).label("letters_forwarded"),
+            sa.cast(TipoffBox.condition, sa.String).label("status"),
+            label_sql("facility_condition", TipoffBox.condition, request.lang).label(
+                "condition_label"
+            ),
+            (sa.literal(on) - opened).label("age_days"),
+            ageing_sql(opened, sa.literal(on)).label("ageing"),
+            AdminUnit.code.label("unit_code"),
+            AdminUnit.name.label("unit_name"),
+            TipoffBox.is_demo,
+            TipoffBox.geom.label("geom"),
+        )
+        .join(AdminUnit, AdminUnit.id == TipoffBox.admin_unit_id)
+        .outerjoin(inspected, sa.true())
+        .where(
+            TipoffBox.deleted_at.is_(None),
+            sa.or_(TipoffBox.installed_on.is_(None), TipoffBox.installed_on <= on),
+        )
+        .order_by(TipoffBox.id)
+    )
+    if request.status:
+        stmt = stmt.where(sa.cast(TipoffBox.condition, sa.String).in_(request.status))
+    if request.area_code is not None:
+        stmt = stmt.where(within_area(TipoffBox.geom, request.area_code, on))
+    if request.bbox is not None:
+        stmt = stmt.where(within_bbox(TipoffBox.geom, request.bbox))
+    return stmt
+
+
+_COMMON_EXPORT = (
+    ExportField("id", "int"),
+    ExportField("site", "str"),
+    ExportField("installed_on", "date"),
+    ExportField("status", "str"),
+    ExportField("ageing", "str"),
+    ExportField("unit_code", "str"),
+    ExportField("is_demo", "bool"),
+)
+
+HOTLINE_BOARDS = LayerSpec(
+    name="hotline_boards",
+    title_vi="Bảng niêm yết đường dây nóng",
+    title_en="Hotline boards",
+    geometry_type="Point",
+    table="hotline_board",
+    query=_boards,
+    popup_fields=(
+        LabelledField("site_label", "Vị trí", "Site"),
+        LabelledField("phones", "Số điện thoại", "Phone numbers"),
+        LabelledField("condition_label", "Tình trạng", "Condition"),
+        LabelledField("installed_on", "Lắp đặt", "Installed"),
+        LabelledField("last_checked_on", "Kiểm tra lần cuối", "Last checked"),
+        LabelledField("age_days", "Cách đây (ngày)", "Days ago"),
+        LabelledField("unit_name", "Địa bàn", "Area"),
+    ),
+    tooltip_field="site_label",
+    filters=FILTERS,
+    export_fields=(
+        *_COMMON_EXPORT,
+        ExportField("phones", "str"),
+        ExportField("last_checked_on", "date"),
+    ),
+    style=Style(color="#1f3b57", weight=1.5, fill_opacity=0.95, fill_by=("ageing", AGEING_COLOURS)),
+)
+
+TIPOFF_BOXES = LayerSpec(
+    name="tipoff_boxes",
+    title_vi="Hòm thư tố giác tội phạm",
+    title_en="Tip-off boxes",
+    geometry_type="Point",
+    table="tipoff_box",
+    query=_boxes,
+    popup_fields=(
+        LabelledField("site_label", "Vị trí", "Site"),
+        LabelledField("condition_label", "Tình trạng", "Condition"),
+        LabelledField("installed_on", "Lắp đặt", "Installed"),
+        LabelledField("last_opened_on", "Mở hòm lần cuối", "Last opened"),
+        LabelledField("age_days", "Cách đây (ngày)", "Days ago"),
+        LabelledField("letters_received", "Thư nhận", "Letters received"),
+        LabelledField("letters_forwarded", "Thư chuyển xử lý", "Letters forwarded"),
+        LabelledField("unit_name", "Địa bàn", "Area"),
+    ),
+    tooltip_field="site_label",
+    filters=FILTERS,
+    export_fields=(
+        *_COMMON_EXPORT,
+        ExportField("last_opened_on", "date"),
+        ExportField("letters_received", "int"),
+        ExportField("letters_forwarded", "int"),
+    ),
+    style=Style(color="#5a3d8a", weight=1.5, fill_opacity=0.95, fill_by=("ageing", AGEING_COLOURS)),
+)
