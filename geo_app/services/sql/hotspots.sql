@@ -1,0 +1,73 @@
+-- Hotspot counts of each unit in :ids as of :on (derived.py documents the rules).
+-- A hotspot counts for the unit that owns its point on the unit's reference date (the
+-- boundary rule, unit_at_point); its status is the latest dated change on or before :on, or,
+-- for a hotspot with no change recorded by then, what its own dated columns say.
+WITH target AS (
+    SELECT u.id, u.level, u.geom,
+           CASE
+               WHEN CAST(:on AS date) < u.valid_from THEN u.valid_from
+               WHEN u.valid_to <= CAST(:on AS date) THEN u.valid_to - 1
+               ELSE CAST(:on AS date)
+           END AS ref
+    FROM admin_unit u
+    WHERE u.id = ANY(CAST(:ids AS bigint[]))
+),
+spot AS (
+    SELECT t.id AS unit_id, h.id, CAST(h.kind AS text) AS kind,
+           COALESCE(
+               (SELECT CAST(c.status AS text)
+                FROM hotspot_status_change c
+                WHERE c.hotspot_id = h.id AND c.changed_on <= CAST(:on AS date)
+                ORDER BY c.changed_on DESC, c.id DESC
+                LIMIT 1),
+               CASE
+                   WHEN h.relapsed_on <= CAST(:on AS date)
+                        AND (h.cleared_on IS NULL OR h.cleared_on > CAST(:on AS date)
+                             OR h.relapsed_on >= h.cleared_on) THEN 'relapsed'
+                   WHEN h.cleared_on <= CAST(:on AS date) THEN 'cleared'
+                   ELSE 'active'
+               END
+           ) AS status
+    FROM target t
+    JOIN hotspot h ON ST_Covers(t.geom, h.geom)
+    WHERE h.deleted_at IS NULL
+      AND h.detected_on <= CAST(:on AS date)
+      AND unit_at_point(h.geom, t.level, t.ref) = t.id
+),
+relapse AS (
+    SELECT s.unit_id
+    FROM spot s
+    JOIN hotspot_status_change c ON c.hotspot_id = s.id
+    WHERE c.status = 'relapsed'
+      AND c.changed_on BETWEEN CAST(:period_start AS date) AND CAST(:on AS date)
+    UNION ALL
+    SELECT s.unit_id
+    FROM spot s
+    JOIN hotspot h ON h.id = s.id
+    WHERE h.relapsed_on BETWEEN CAST(:period_start AS date) AND CAST(:on AS date)
+      AND NOT EXISTS (SELECT 1 FROM hotspot_status_change c WHERE c.hotspot_id = s.id)
+),
+relapses AS (
+    SELECT unit_id, count(*) AS n FROM relapse GROUP BY unit_id
+),
+counted AS (
+    SELECT s.unit_id, s.kind, s.status IN ('active', 'under_attack', 'relapsed') AS active,
+           s.status <> 'cleared' AS not_cleared
+    FROM spot s
+)
+SELECT t.id AS unit_id,
+       count(c.unit_id) FILTER (
+           WHERE c.active AND c.kind IN ('den', 'retail', 'complex_point')
+       ) AS active_hotspots,
+       count(c.unit_id) FILTER (WHERE c.active) AS active_hotspots_all,
+       count(c.unit_id) FILTER (WHERE c.active AND c.kind = 'use_site') AS active_use_sites,
+       count(c.unit_id) FILTER (WHERE c.active AND c.kind = 'retail') AS active_retail,
+       count(c.unit_id) FILTER (WHERE c.not_cleared) AS hotspots_not_cleared,
+       CASE
+           WHEN CAST(:period_start AS date) IS NULL THEN NULL
+           ELSE COALESCE(max(r.n), 0)
+       END AS hotspots_relapsed_in_period
+FROM target t
+LEFT JOIN counted c ON c.unit_id = t.id
+LEFT JOIN relapses r ON r.unit_id = t.id
+GROUP BY t.id
