@@ -38,7 +38,6 @@ def test_counts_reported_and_everything_demo(loaded: tuple[Session, dict[str, in
     assert counts["communes_2025"] == 41 + 4 + 3 + 65
     assert counts["communes_pre2025"] >= 105 + 12 + 16 + 200
     assert counts["routes"] == 1 and counts["campaigns"] == 4
-    assert counts["targets_unresolved"] == 0
     for table in ("hotspot", "hotline_board", "tipoff_box", "cultivation_site", "route",
                   "indicator", "campaign"):  # fmt: skip
         total = scalar(session, f"SELECT count(*) FROM {table}")

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +28,17 @@ from sqlalchemy.orm import Session
 from geo_app.demo import synth
 from geo_app.models import (
     AdminUnit,
-    Campaign,
-    CampaignBaseline,
-    CampaignTarget,
     CultivationSite,
     HotlineBoard,
     Hotspot,
     HotspotStatusChange,
     Indicator,
-    Phase,
     Route,
     TipoffBox,
     TipoffInspection,
 )
 from geo_app.services import audit
+from geo_app.services.tile_geometry import rebuild_bands
 
 SEED = 20250701
 CAMPAIGNS_FILE = Path(__file__).with_name("campaigns.json")
@@ -483,150 +479,20 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _description(c: dict[str, Any]) -> str:
-    """What the schema has no column for: notes, goal wording, reporting rules, source."""
-    lines = [
-        "DEMO — transcribed from a seed plan; target units are demo data where flagged.",
-        f"Mục tiêu: {c['goal_text_vi']}",
-        f"Ghi chú / notes: {c['notes']}",
-        f"Layout of targets: {c['layout']}; baseline: {c.get('baseline_basis', '')}",
-    ]
-    if c.get("targets_are_demo_choice"):
-        lines.append("Targets are a demo choice: the document names none.")
-    lines += [f"- {r['rule_vi']} ({r['section']})" for r in c.get("reporting", [])]
-    lines.append(f"Nguồn / source: {c['source']['file']} — {c['source']['sections']}")
-    return "\n".join(lines)
+def insert_campaigns(session: Session, *, actor: str) -> dict[str, int]:
+    """The seed campaigns through the campaigns service (the same path as a staff officer's
+    `geo-app campaign create`), each with its baseline snapshot."""
+    from geo_app.services.campaigns import create_campaign, take_baseline
 
-
-def resolve_target(
-    target: dict[str, Any], units: dict[str, list[tuple[int, str | None]]]
-) -> int | None:
-    """A target's unit id in its layout: by GSO or census code, else by name and district."""
-    for key in ("code_gso", "census_commune_id"):
-        found = units.get(f"code:{target.get(key)}")
-        if target.get(key) and found:
-            return found[0][0]
-    named = units.get(f"name:{_fold(target['name'])}", [])
-    district = _fold(target.get("district"))
-    exact = [uid for uid, parent in named if district and _fold(parent) == district]
-    if len(exact) == 1:
-        return exact[0]
-    return named[0][0] if len(named) == 1 else None
-
-
-def _index(session: Session, layout: str) -> dict[str, list[tuple[int, str | None]]]:
-    rows = session.execute(
-        sa.text(
-            "SELECT u.id, u.code, u.name, p.name AS parent FROM admin_unit u "
-            "LEFT JOIN admin_unit p ON p.id = u.parent_id "
-            "WHERE u.layout = :layout AND CAST(u.level AS text) = 'commune' "
-            "ORDER BY u.valid_from DESC"
-        ),
-        {"layout": layout},
-    ).all()
-    index: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
-    for r in rows:
-        index[f"code:{r.code}"].append((r.id, r.parent))
-        index[f"name:{_fold(r.name)}"].append((r.id, r.parent))
-    return index
-
-
-def insert_campaigns(session: Session, counts: Counts, *, actor: str) -> dict[str, int]:
-    """The seed campaigns with phases, targets and a baseline per target."""
-    indexes = {layout: _index(session, layout) for layout in ("pre2025", "2025")}
-    tally = {"campaigns": 0, "phases": 0, "targets": 0, "targets_unresolved": 0, "baselines": 0}
+    tally = {"campaigns": 0, "phases": 0, "targets": 0, "baselines": 0}
     for c in read_campaigns():
-        campaign = Campaign(
-            code=c["code"],
-            title=c["title"],
-            issuer=c["issuer"],
-            document_number=c["document_number"],
-            document_date=_day(c["document_date"]),
-            classification_rule_set=c["classification_rule_set"],
-            checklist_rule_set=c["checklist_rule_set"],
-            baseline_date=_day(c["baseline_date"]),
-            starts_on=_day(c["starts_on"]),
-            ends_on=_day(c["ends_on"]),
-            province_code=c["province_code"],
-            goal_share=Decimal(str(c["goal_share"])),
-            goal_count=c["goal_count"],
-            goal_base_count=c["goal_base_count"],
-            description=_description(c),
-            **_stamp(actor),
-        )
-        session.add(campaign)
-        session.flush()
-        for p in c["phases"]:
-            session.add(
-                Phase(
-                    campaign_id=campaign.id,
-                    ordinal=p["ordinal"],
-                    name_vi=p["name_vi"],
-                    name_en=p["name_en"],
-                    starts_on=_day(p["starts_on"]),
-                    ends_on=_day(p["ends_on"]),
-                )
-            )
+        campaign = create_campaign(session, c, actor=actor, is_demo=True)
+        baseline = take_baseline(session, campaign.id, actor=actor)
         tally["campaigns"] += 1
         tally["phases"] += len(c["phases"])
-        _add_targets(session, campaign, c, indexes, counts, actor, tally)
-        audit.record(
-            session,
-            actor=actor,
-            action="insert_demo",
-            table="campaign",
-            row_id=campaign.id,
-            before=None,
-            after={"code": c["code"], "phases": len(c["phases"]), "targets": len(c["targets"])},
-            reason="demo campaign from a seed plan",
-        )
-    session.flush()
+        tally["targets"] += len(c["targets"])
+        tally["baselines"] += len(baseline.taken)
     return tally
-
-
-def _add_targets(
-    session: Session,
-    campaign: Campaign,
-    c: dict[str, Any],
-    indexes: dict[str, dict[str, list[tuple[int, str | None]]]],
-    counts: Counts,
-    actor: str,
-    tally: dict[str, int],
-) -> None:
-    note = "demo choice (the plan names no targets)" if c["targets_are_demo_choice"] else None
-    baseline = _day(c["baseline_date"])
-    month = baseline.replace(day=1) if baseline else None
-    seen: set[int] = set()
-    for target in c["targets"]:
-        unit_id = resolve_target(target, indexes[target["layout"]])
-        if unit_id is None or unit_id in seen:
-            tally["targets_unresolved"] += unit_id is None
-            continue
-        seen.add(unit_id)
-        session.add(
-            CampaignTarget(
-                campaign_id=campaign.id,
-                admin_unit_id=unit_id,
-                note=note or c.get("target_subunit_vi"),
-                created_by=actor,
-            )
-        )
-        tally["targets"] += 1
-        row = counts.get((unit_id, month)) if month and baseline else None
-        if row is not None and baseline is not None:
-            session.add(
-                CampaignBaseline(
-                    campaign_id=campaign.id,
-                    admin_unit_id=unit_id,
-                    taken_on=baseline,
-                    indicators=dict(row),
-                    created_by=actor,
-                )
-            )
-            tally["baselines"] += 1
-
-
-# --- entry point -------------------------------------------------------------------------------
 
 
 def load_demo_features(
@@ -643,6 +509,8 @@ def load_demo_features(
     as_of = as_of or date.today()
     olds = old_communes(session, units)
     hamlets = insert_hamlets(session, units, actor=actor, seed=seed)
+    for level in ("hamlet", "residential_group"):
+        rebuild_bands(session, level=level, layout="2025")
     spots, history = insert_hotspots(session, units, hamlets, actor=actor, seed=seed)
     boards, boxes, visits = insert_facilities(
         session, units, hamlets, actor=actor, seed=seed, as_of=as_of
@@ -661,5 +529,5 @@ def load_demo_features(
         "routes": insert_route(session, units, actor=actor, seed=seed),
         "indicators": insert_indicators(session, counts, actor=actor),
     }
-    result.update(insert_campaigns(session, counts, actor=actor))
+    result.update(insert_campaigns(session, actor=actor))
     return result

@@ -728,8 +728,10 @@ def _month_row(
         "offenders_resident": int(rng.integers(1 if heavy else 0, 4 if heavy else 2))
         if present
         else 0,
+        # Targets designed to be recognised had addicts but no resident drug case all along,
+        # as their checklists require for the whole campaign.
         "drug_cases_by_residents": int(rng.integers(1 if heavy else 0, 4 if heavy else 2))
-        if present
+        if present and not (plan.is_target and plan.drug_free_from)
         else 0,
         "serious_incidents": int(plan.intended == UnitClass.type_1 and rng.random() < 0.15),
         "households_total": total,
@@ -790,4 +792,8 @@ def apportion_row(row: Mapping[str, int], weights: Sequence[float]) -> list[dict
     for part in out:
         for small, whole in PARTS:
             part[small] = min(part[small], part[whole])
+        # A prevention model (club, self-managed group) serves each old commune it stood in;
+        # splitting "2 models" over three old communes must not leave one with none.
+        if row["models_active"] > 0:
+            part["models_active"] = max(part["models_active"], 1)
     return out
