@@ -15,7 +15,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     With neither ``database_url`` nor ``GEO_APP_DATABASE_URL``, the embedded cluster is started.
     """
     from geo_app.db import make_engine, resolve_database_url
-    from geo_app.web import errors, health, maps
+    from geo_app.web import auth, errors, health, indicators, layers_api, maps, tiles
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -26,5 +26,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.extensions["geo_app.engine"] = make_engine(url, connect_args={"connect_timeout": 5})
     app.register_blueprint(health.bp)
     app.register_blueprint(maps.bp)
+    app.register_blueprint(tiles.bp)
+    app.register_blueprint(layers_api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(indicators.bp)
     errors.register(app)
     return app

@@ -46,6 +46,10 @@ EXPECTED_TABLES = frozenset(
         "audit_log",
         "app_user",
         "data_load",
+        # Vector tiles (migration 0003): derived boundaries and the edit log.
+        "admin_unit_tile",
+        "layer_edit",
+        "layer_version",
     }
 )
 

@@ -317,6 +317,8 @@ def test_phase_between_two_phases() -> None:
 
 
 def test_progress_before_any_evaluation(demo_session: Session) -> None:
+    # The demo load already stores evaluations; this test starts from none.
+    demo_session.execute(sa.text("DELETE FROM evaluation"))
     campaign = campaign_by_code(demo_session, "tra-vinh-2025")
     rows = target_progress(demo_session, campaign.id, date(2025, 6, 1))
     assert len(rows) == 21
@@ -329,6 +331,8 @@ def test_progress_before_any_evaluation(demo_session: Session) -> None:
 def test_progress_reads_the_last_evaluation_with_the_override_applied(
     demo_session: Session,
 ) -> None:
+    # The demo load already stores evaluations; this test starts from none.
+    demo_session.execute(sa.text("DELETE FROM evaluation"))
     campaign = campaign_by_code(demo_session, "tra-vinh-2025")
     results = evaluate_campaign(demo_session, "tra-vinh-2025", on=date(2025, 12, 1), actor="test")
     recognised = sum(1 for r in results if r.verdict == "recognised")

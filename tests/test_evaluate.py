@@ -62,6 +62,11 @@ def writable_demo(demo_db: str) -> Iterator[str]:
     name = f"geo_app_test_campaigns_{uuid.uuid4().hex[:8]}"
     _copy(str(url.database), name)
     copy_url = url.set(database=name).render_as_string(hide_password=False)
+    # The demo load already evaluated its campaigns; these tests start from no evaluation.
+    engine = sa.create_engine(copy_url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM evaluation"))
+    engine.dispose()
     yield copy_url
     admin = _admin()
     with admin.connect() as conn:

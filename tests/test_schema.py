@@ -56,6 +56,18 @@ GEOMETRY_TABLES = {
     "cultivation_site": "MULTIPOLYGON",
     "route": "MULTILINESTRING",
 }
+# Derived copies cut into vector tiles are the only geometry kept in Web Mercator.
+MERCATOR_TABLES = {"admin_unit_tile": "MULTIPOLYGON", "layer_edit": "POLYGON"}
+TILE_LOGGED = (
+    "admin_unit",
+    "hotspot",
+    "hotspot_status_change",
+    "hotline_board",
+    "tipoff_box",
+    "tipoff_inspection",
+    "cultivation_site",
+    "route",
+)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +120,10 @@ def test_upgrade_creates_every_table(engine: Engine) -> None:
     with engine.connect() as conn:
         assert public_tables(conn) == EXPECTED_TABLES
         assert set(Base.metadata.tables) == EXPECTED_TABLES
-        assert own_triggers(conn) == {"audit_log_append_only", "audit_log_no_truncate"}
+        edit_log = {
+            f"{t}_layer_edit_{e}" for t in TILE_LOGGED for e in ("insert", "update", "delete")
+        }
+        assert own_triggers(conn) == {"audit_log_append_only", "audit_log_no_truncate"} | edit_log
         extensions = set(conn.execute(sa.text("SELECT extname FROM pg_extension")).scalars())
         assert {"postgis", "btree_gist"} <= extensions
 
@@ -128,12 +143,14 @@ def test_every_geometry_is_typed_4326_with_a_gist_index(engine: Engine) -> None:
             conn.execute(
                 sa.text(
                     "SELECT tablename FROM pg_indexes WHERE schemaname = 'public' "
-                    "AND indexdef LIKE '%USING gist (geom)%'"
+                    "AND indexdef ~ 'USING gist \\((geom|bbox)\\)'"
                 )
             ).scalars()
         )
-    assert columns == {table: (kind, 4326) for table, kind in GEOMETRY_TABLES.items()}
-    assert gist_indexed == set(GEOMETRY_TABLES)
+    expected = {table: (kind, 4326) for table, kind in GEOMETRY_TABLES.items()}
+    expected |= {table: (kind, 3857) for table, kind in MERCATOR_TABLES.items()}
+    assert columns == expected
+    assert gist_indexed == set(GEOMETRY_TABLES) | set(MERCATOR_TABLES)
 
 
 def test_timestamps_are_timestamptz(engine: Engine) -> None:

@@ -1,4 +1,7 @@
-"""geo-app classify-province and statutory: classes of a province's communes, year on year."""
+"""geo-app statutory: classes of a province's communes for a month, year on year.
+
+Classifications are stored by `geo-app classify --db --province CODE --month YYYY-MM`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from datetime import date, datetime
 
 import click
 
-from geo_app.cli.base import actor, engine_for, fail, main
+from geo_app.cli.base import engine_for, fail, main
 from geo_app.config import Settings
 from geo_app.embedded_pg import EmbeddedDatabaseError
 from geo_app.errors import GeoAppError
@@ -42,38 +45,3 @@ def statutory(province_code: str, month: datetime, output: str, rules_name: str 
         return
     rendered = {"text": result.text, "csv": result.csv, "json": result.json}[output]()
     click.echo(rendered, nl=not rendered.endswith("\n"))
-
-
-@main.command("classify-province")
-@click.option("--province", "province_code", required=True, help="Province code, e.g. 86.")
-@click.option(
-    "--month",
-    required=True,
-    type=click.DateTime(formats=["%Y-%m"]),
-    help="Month to classify, YYYY-MM (derived inputs as of its last day).",
-)
-@click.option("--rule-set", "rules_name", default="tra-vinh-2025", show_default=True)
-@click.option("--reason", default=None, help="Required when a commune's class would change.")
-def classify_province(
-    province_code: str, month: datetime, rules_name: str, reason: str | None
-) -> None:
-    """Classify every commune of a province for a month and store the results."""
-    from geo_app.db import session_scope
-    from geo_app.services.classify_db import classify_province as run
-
-    first = date(month.year, month.month, 1)
-    try:
-        engine = engine_for(Settings.from_env())
-        with session_scope(engine) as session, session.begin():
-            report = run(
-                session,
-                province_code=province_code,
-                month=first,
-                rules_name=rules_name,
-                actor=actor(),
-                reason=reason,
-            )
-    except (GeoAppError, EmbeddedDatabaseError) as error:
-        fail(error)
-        return
-    click.echo(report.text())

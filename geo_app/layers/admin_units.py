@@ -20,6 +20,7 @@ from geo_app.layers.base import (
     LayerSpec,
     QueryBuilder,
     Style,
+    TileSpec,
 )
 from geo_app.models import AdminUnit
 
@@ -47,6 +48,17 @@ EXPORT = (
     ExportField("valid_to", "date"),
     ExportField("is_demo", "bool"),
 )
+
+
+# Vector-tile zoom gates per level: provinces up to z8, communes from z7, hamlets from z11.
+TILE_ZOOMS = {
+    "province": (0, 8),
+    "district": (7, 10),
+    "commune": (7, 22),
+    "hamlet": (11, 22),
+    "residential_group": (11, 22),
+}
+TILE_PROPERTIES = ("code", "name", "kind", "link")
 
 
 def in_force(unit: Any, on: date) -> sa.ColumnElement[bool]:
@@ -103,13 +115,23 @@ def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
             .order_by(AdminUnit.code)
         )
         if request.area_code is not None:
+            area_unit = aliased(AdminUnit)
+            area_geom = (
+                sa.select(area_unit.geom)
+                .where(area_unit.code == request.area_code, in_force(area_unit, on))
+                .limit(1)
+                .scalar_subquery()
+            )
             stmt = stmt.where(
+                # The spatial test lets the GiST index pick the candidates; the parent chain
+                # then says which of them really belong to the area.
+                sa.func.ST_Intersects(AdminUnit.geom, area_geom),
                 sa.or_(
                     AdminUnit.code == request.area_code,
                     parent.code == request.area_code,
                     grand.code == request.area_code,
                     great.code == request.area_code,
-                )
+                ),
             )
         if request.bbox is not None:
             stmt = stmt.where(
@@ -134,6 +156,12 @@ def _spec(level: str, name: str, vi: str, en: str, link: str | None, style: Styl
         export_fields=EXPORT,
         style=style,
         link_field="link" if link else None,
+        tiles=TileSpec(
+            "admin_unit",
+            *TILE_ZOOMS[level],
+            properties=TILE_PROPERTIES,
+            params=(("level", level), ("link", link or "")),
+        ),
     )
 
 

@@ -77,6 +77,25 @@ class Style:
 
 
 @dataclass(frozen=True)
+class TileSpec:
+    """How a layer goes into vector tiles (``GET /tiles/<name>/<z>/<x>/<y>.mvt``).
+
+    ``source`` names ``geo_app/services/sql/tiles_<source>.sql``: the rows of one tile, with
+    ``id``, the ``properties`` and ``geom`` (EPSG:3857). Below ``min_zoom`` a layer with
+    ``counts_below`` is drawn as counts per grid cell (and ``count_flags``, boolean columns of
+    the rows, counted too); otherwise it is left out of the tile.
+    """
+
+    source: str
+    min_zoom: int = 0
+    max_zoom: int = 22
+    properties: tuple[str, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+    counts_below: bool = False
+    count_flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """A map layer: identity, titles, geometry, query, style, popup, filters, export schema."""
 
@@ -93,6 +112,7 @@ class LayerSpec:
     style: Style = field(default_factory=Style)
     srid: int = 4326
     link_field: str | None = None
+    tiles: TileSpec | None = None
 
     def title(self, lang: Lang) -> str:
         return self.title_vi if lang == "vi" else self.title_en

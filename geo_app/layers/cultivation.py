@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style
+from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import within_area, within_bbox
 from geo_app.layers.vocab import label_sql
 from geo_app.models import AdminUnit, CultivationSite
@@ -87,4 +87,5 @@ CULTIVATION_SITES = LayerSpec(
         ExportField("is_demo", "bool"),
     ),
     style=Style(color="#5b2a0a", weight=1.5, fill_opacity=0.6, fill_by=("status", STATUS_COLOURS)),
+    tiles=TileSpec("cultivation_sites", 9, properties=("status", "plant_count")),
 )

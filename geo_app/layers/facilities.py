@@ -9,13 +9,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style
+from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import within_area, within_bbox
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, HotlineBoard, TipoffBox, TipoffInspection
 
 AGEING_COLOURS = {"fresh": "#1a9850", "due": "#fdae61", "stale": "#d73027", "never": "#999999"}
 FILTERS: tuple[Any, ...] = ("area", "date", "bbox", "status")
+TILE_PROPERTIES = ("site", "status", "ageing")
 
 
 def _boards(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
@@ -142,6 +143,7 @@ HOTLINE_BOARDS = LayerSpec(
         ExportField("last_checked_on", "date"),
     ),
     style=Style(color="#1f3b57", weight=1.5, fill_opacity=0.95, fill_by=("ageing", AGEING_COLOURS)),
+    tiles=TileSpec("hotline_boards", 10, properties=TILE_PROPERTIES, counts_below=True),
 )
 
 TIPOFF_BOXES = LayerSpec(
@@ -170,4 +172,5 @@ TIPOFF_BOXES = LayerSpec(
         ExportField("letters_forwarded", "int"),
     ),
     style=Style(color="#5a3d8a", weight=1.5, fill_opacity=0.95, fill_by=("ageing", AGEING_COLOURS)),
+    tiles=TileSpec("tipoff_boxes", 10, properties=TILE_PROPERTIES, counts_below=True),
 )

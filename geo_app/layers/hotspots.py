@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style
+from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import within_area, within_bbox
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
@@ -106,4 +106,7 @@ HOTSPOTS = LayerSpec(
         ExportField("is_demo", "bool"),
     ),
     style=Style(color="#333333", weight=1, fill_opacity=0.9, fill_by=("status", STATUS_COLOURS)),
+    tiles=TileSpec(
+        "hotspots", 10, properties=("kind", "status"), counts_below=True, count_flags=("active",)
+    ),
 )

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from geoalchemy2 import Geography
 
-from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style
+from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import within_area, within_bbox
 from geo_app.layers.vocab import label_sql
 from geo_app.models import Route
@@ -66,4 +66,5 @@ KEY_ROUTES = LayerSpec(
         ExportField("is_demo", "bool"),
     ),
     style=Style(color="#b2182b", weight=4, fill_opacity=0, fill_by=None),
+    tiles=TileSpec("routes", 6, properties=("name", "kind", "status")),
 )

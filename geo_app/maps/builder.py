@@ -5,12 +5,14 @@ Views fetch the data (through services) and hand it here; this module only draws
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import folium
-from branca.element import Figure
+from branca.element import Figure, JavascriptLink
+from folium.plugins import VectorGridProtobuf
 from markupsafe import Markup
 
 from geo_app.layers.base import Lang, LayerSpec
@@ -99,13 +101,37 @@ def add_layer(
     return layer
 
 
+def add_vector_tiles(
+    fmap: folium.Map,
+    url_template: str,
+    config: dict[str, Any],
+    *,
+    name: str,
+    script_url: str,
+    show: bool = True,
+) -> VectorGridProtobuf:
+    """Draw a vector-tile layer or set (``/tiles/<name>/{z}/{x}/{y}.mvt?v=``) with popups.
+
+    ``config`` comes from ``geo_app.maps.tile_styles.tile_config``; ``script_url`` is the app's
+    ``js/vector_tiles.js``, which turns it into VectorGrid styles and click popups.
+    """
+    root = cast(Figure, fmap.get_root())
+    root.header.add_child(JavascriptLink(script_url), name="geo_app_vector_tiles")
+    encoded = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
+    options = f"geoAppVectorTiles.options({encoded})"
+    grid = VectorGridProtobuf(url_template, name=name, options=options, show=show)
+    grid.add_to(fmap)
+    return grid
+
+
 def fit(fmap: folium.Map, south_west_north_east: tuple[float, float, float, float] | None) -> None:
     """Zoom to the data, or to Vietnam when there is none."""
     if south_west_north_east is None:
-        fmap.fit_bounds(VIETNAM_BOUNDS)
-        return
+        south_west_north_east = (*VIETNAM_BOUNDS[0], *VIETNAM_BOUNDS[1])
     south, west, north, east = south_west_north_east
-    fmap.fit_bounds(((south, west), (north, east)))
+    bounds = folium.map.FitBounds(((south, west), (north, east)))
+    bounds.options["animate"] = False  # jump there: tile layers load at the final zoom only
+    bounds.add_to(fmap)
 
 
 def components(fmap: folium.Map, static_url: Callable[[str], str], lang: Lang) -> MapComponents:

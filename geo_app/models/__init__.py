@@ -29,6 +29,7 @@ from geo_app.models.features import (
 )
 from geo_app.models.indicators import COUNT_COLUMNS, Classification, ClassificationClass, Indicator
 from geo_app.models.meta import DataLoad
+from geo_app.models.tiles import AdminUnitTile, LayerEdit, LayerVersion
 from geo_app.models.users import Role, User
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "VERDICTS",
     "AdminLevel",
     "AdminUnit",
+    "AdminUnitTile",
     "AuditLog",
     "Base",
     "Campaign",
@@ -60,6 +62,8 @@ __all__ = [
     "HotspotStatus",
     "HotspotStatusChange",
     "Indicator",
+    "LayerEdit",
+    "LayerVersion",
     "Phase",
     "ProvinceTarget",
     "Role",

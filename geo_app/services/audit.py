@@ -173,6 +173,81 @@ def record(
     return entry
 
 
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One audit row to append with :func:`record_many`."""
+
+    actor: str
+    action: str
+    table: str
+    row_id: str | int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None = None
+
+
+def record_many(session: Session, entries: list[Entry]) -> int:
+    """Append many audit rows in one round trip, chained in order (bulk writes: a province's
+    classifications, an indicator import). Same guarantees as :func:`record`; the rows share
+    one timestamp, so ``at`` never decreases along the chain.
+    """
+    if not entries:
+        return 0
+    session.flush()
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+    at, prev = session.execute(
+        sa.select(
+            sa.func.clock_timestamp(),
+            sa.select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1).scalar_subquery(),
+        )
+    ).one()
+    # Round-trip every document through jsonb so each hash is over exactly what is stored.
+    texts = [[_json_or_none(e.before), _json_or_none(e.after)] for e in entries]
+    stored = session.execute(
+        sa.text(
+            "SELECT CAST(b AS jsonb), CAST(a AS jsonb) FROM unnest(CAST(:b AS text[]), "
+            "CAST(:a AS text[])) WITH ORDINALITY AS t(b, a, n) ORDER BY n"
+        ),
+        {"b": [t[0] for t in texts], "a": [t[1] for t in texts]},
+    ).all()
+    prev_hash = prev.strip() if prev is not None else GENESIS_HASH
+    rows: list[dict[str, Any]] = []
+    for entry, (before, after) in zip(entries, stored, strict=True):
+        row_text = None if entry.row_id is None else str(entry.row_id)
+        digest = compute_hash(
+            prev_hash,
+            at=at,
+            actor=entry.actor,
+            action=entry.action,
+            table_name=entry.table,
+            row_id=row_text,
+            before=before,
+            after=after,
+            reason=entry.reason,
+        )
+        rows.append(
+            {
+                "at": at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "table_name": entry.table,
+                "row_id": row_text,
+                "before": before,
+                "after": after,
+                "reason": entry.reason,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    session.execute(sa.insert(AuditLog), rows)
+    return len(rows)
+
+
+def _json_or_none(document: dict[str, Any] | None) -> str | None:
+    return None if document is None else canonical_json(to_jsonable(document))
+
+
 def verify_chain(session: Session) -> list[int]:
     """Ids of rows whose hash does not match their content or whose link to the row before
     is broken (a row after a deleted or rewritten one). Empty means the chain is intact.

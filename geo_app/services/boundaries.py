@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from geo_app.errors import InvalidInput
 from geo_app.services import audit
+from geo_app.services.tile_geometry import rebuild_bands
 
 LEVELS = ("province", "district", "commune", "hamlet", "residential_group")
 LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
@@ -204,6 +205,7 @@ def import_frame(
     _stage(session, rows)
     _check_against_database(session, level, starts, spec, source)
     _apply(session, level, layout, starts, spec, source, is_demo, summary, actor)
+    rebuild_bands(session, level=level, layout=layout, on=starts)
     return summary
 
 
@@ -550,17 +552,19 @@ def _apply(
             summary.new_versions.append(row.code)
             to_close.append(row.unit_id)
             to_insert.append(row.idx)
+    entries: list[audit.Entry] = []
     if to_close:
         for closed in session.execute(_CLOSE, {"d": starts, "ids": to_close}).all():
-            audit.record(
-                session,
-                actor=actor,
-                action="close_version",
-                table="admin_unit",
-                row_id=closed.id,
-                before={"code": closed.code, "valid_to": None},
-                after={"code": closed.code, "valid_to": closed.valid_to},
-                reason=f"superseded by a new version from {source}",
+            entries.append(
+                audit.Entry(
+                    actor=actor,
+                    action="close_version",
+                    table="admin_unit",
+                    row_id=closed.id,
+                    before={"code": closed.code, "valid_to": None},
+                    after={"code": closed.code, "valid_to": closed.valid_to},
+                    reason=f"superseded by a new version from {source}",
+                )
             )
     if to_insert:
         inserted = session.execute(
@@ -576,25 +580,27 @@ def _apply(
             },
         ).all()
         for unit in inserted:
-            audit.record(
-                session,
-                actor=actor,
-                action="insert",
-                table="admin_unit",
-                row_id=unit.id,
-                before=None,
-                after={
-                    "code": unit.code,
-                    "name": unit.name,
-                    "level": level,
-                    "layout": layout,
-                    "valid_from": unit.valid_from,
-                    "valid_to": unit.valid_to,
-                    "geom_sha256": unit.geom_sha256,
-                    "source": source,
-                },
-                reason=f"boundary import from {source}",
+            entries.append(
+                audit.Entry(
+                    actor=actor,
+                    action="insert",
+                    table="admin_unit",
+                    row_id=unit.id,
+                    before=None,
+                    after={
+                        "code": unit.code,
+                        "name": unit.name,
+                        "level": level,
+                        "layout": layout,
+                        "valid_from": unit.valid_from,
+                        "valid_to": unit.valid_to,
+                        "geom_sha256": unit.geom_sha256,
+                        "source": source,
+                    },
+                    reason=f"boundary import from {source}",
+                )
             )
+    audit.record_many(session, entries)
     audit.record(
         session,
         actor=actor,

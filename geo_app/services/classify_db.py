@@ -173,9 +173,14 @@ def classify_province(
             "a reclassification needs a reason; nothing was written",
             details=[change.text() for change in report.changed],
         )
+    pending: list[audit.Entry] = []
     for outcome in outcomes:
         row = stored.get(outcome.commune.id)
-        _store(session, report, outcome, row, month=month, actor=actor, reason=reason)
+        _store(
+            session, report, outcome, row, month=month, actor=actor, reason=reason, pending=pending
+        )
+    session.flush()
+    audit.record_many(session, pending)
     return report
 
 
@@ -267,8 +272,9 @@ def _store(
     month: date,
     actor: str,
     reason: str | None,
+    pending: list[audit.Entry],
 ) -> None:
-    """Insert, update or leave one commune's row; audit what changed."""
+    """Insert, update or leave one commune's row; queue an audit entry for what changed."""
     values = _document(outcome.inputs, outcome.result)
     if row is not None and all(getattr(row, k) == v for k, v in values.items()):
         report.unchanged += 1
@@ -286,19 +292,20 @@ def _store(
             setattr(row, key, value)
         row.computed_at = sa.func.now()
         report.updated += 1
-    session.flush()
+    session.flush()  # the row's id goes into the audit entry
     action = "insert" if before is None else "update"
     if before is not None and before["class_"] != outcome.result.class_:
         action = "reclassify"
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        table="classification",
-        row_id=row.id,
-        before=before,
-        after=_snapshot(row),
-        reason=reason,
+    pending.append(
+        audit.Entry(
+            actor=actor,
+            action=action,
+            table="classification",
+            row_id=row.id,
+            before=before,
+            after=_snapshot(row),
+            reason=reason,
+        )
     )
 
 

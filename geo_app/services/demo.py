@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,18 @@ from geo_app.services import audit
 from geo_app.services.boundaries import FieldMap, ImportSummary, import_file
 from geo_app.services.crosswalk import load_crosswalk
 
+CLASSIFICATION_RULES = "tra-vinh-2025"
+ANALYZED_TABLES = (
+    "admin_unit",
+    "hotspot",
+    "hotspot_status_change",
+    "hotline_board",
+    "tipoff_box",
+    "cultivation_site",
+    "route",
+    "indicator",
+    "crosswalk",
+)
 DEMO_NAME = "demo"
 DEMO_VERSION = 1
 LEVEL_ORDER = {"province": 0, "district": 1, "commune": 2, "hamlet": 3, "residential_group": 4}
@@ -103,6 +115,12 @@ def load_demo(session: Session, *, actor: str, settings: Settings | None = None)
     crosswalk = load_crosswalk(session, boundaries / "crosswalk" / "merges.json", actor=actor)
     lines.append(crosswalk.text())
     counts = load_demo_features(session, actor=actor)
+    # Everything above was inserted in this transaction, where autovacuum cannot analyse it:
+    # give the planner statistics before the spatial joins that follow.
+    for table in ANALYZED_TABLES:
+        session.execute(sa.text(f"ANALYZE {table}"))
+    counts["classifications"] = classify_demo_months(session, actor=actor)
+    counts["evaluations"] = evaluate_demo_campaigns(session, actor=actor)
     lines.append("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     summary_doc: dict[str, Any] = {
         "boundaries": [s.as_dict() for s in summaries],
@@ -134,3 +152,51 @@ def load_demo(session: Session, *, actor: str, settings: Settings | None = None)
         reason="geo-app load-demo",
     )
     return "\n".join(lines)
+
+
+# Provinces of the seed areas under each layout: before the merger the census layout (Trà Vinh
+# 84; Hóc Môn in 79; Hương Trà in 46; Lạng Sơn 20), after it the 2025 provinces.
+DEMO_PROVINCES_BEFORE = ("84", "79", "46", "20")
+DEMO_PROVINCES_AFTER = ("86", "79", "46", "20")
+MERGER = date(2025, 7, 1)
+
+
+def classify_demo_months(session: Session, *, actor: str) -> int:
+    """Store the official classification of the seed provinces for every demo month, so the
+    map's month selector and the statutory table have history from the first run."""
+    from geo_app.demo.synth import demo_months
+    from geo_app.services.classify_db import classify_province
+
+    stored = 0
+    for month in demo_months():
+        provinces = DEMO_PROVINCES_BEFORE if month < MERGER else DEMO_PROVINCES_AFTER
+        for code in provinces:
+            report = classify_province(
+                session,
+                province_code=code,
+                month=month,
+                rules_name=CLASSIFICATION_RULES,
+                actor=actor,
+            )
+            stored += report.inserted
+    return stored
+
+
+def evaluate_demo_campaigns(session: Session, *, actor: str) -> int:
+    """Evaluate each demo campaign at the end of each of its phases and at the end of the demo
+    data, so the campaign view shows progress and verdicts from the first run."""
+    from geo_app.demo.synth import DATA_END
+    from geo_app.models import Campaign, Phase
+    from geo_app.services.campaigns import evaluate_campaign
+
+    stored = 0
+    campaigns = session.execute(sa.select(Campaign).where(Campaign.is_demo)).scalars().all()
+    for campaign in campaigns:
+        ends = session.execute(
+            sa.select(Phase.ends_on).where(Phase.campaign_id == campaign.id)
+        ).scalars()
+        dates = {d for d in ends if d is not None and d <= DATA_END}
+        dates.add(min(campaign.ends_on or DATA_END, DATA_END))
+        for on in sorted(d for d in dates if d >= campaign.starts_on):
+            stored += len(evaluate_campaign(session, campaign.code, on=on, actor=actor))
+    return stored

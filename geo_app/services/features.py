@@ -15,10 +15,15 @@ from geo_app.layers.base import LayerQuery, LayerSpec
 
 
 def feature_collection(
-    session: Session, spec: LayerSpec, request: LayerQuery, *, decimals: int = 6
+    session: Session,
+    spec: LayerSpec,
+    request: LayerQuery,
+    *,
+    decimals: int = 6,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of the layer under ``request``'s filters."""
-    inner = spec.build_query(request).subquery("t")
+    """A GeoJSON FeatureCollection of the layer under ``request``'s filters (``limit`` first)."""
+    inner = spec.build_query(request).limit(limit).subquery("t")
     feature = sa.func.ST_AsGeoJSON(sa.literal_column(inner.name), "geom", decimals)
     stmt = sa.select(
         sa.func.coalesce(sa.func.json_agg(sa.cast(feature, sa.JSON)), sa.text("'[]'::json"))
@@ -27,6 +32,15 @@ def feature_collection(
     for item in features:
         item["properties"] = _escaped(item.get("properties") or {})
     return {"type": "FeatureCollection", "features": features}
+
+
+def listing(
+    session: Session, spec: LayerSpec, request: LayerQuery, columns: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Some properties of the layer's features without geometry (e.g. a page's unit list)."""
+    inner = spec.build_query(request).subquery("t")
+    rows = session.execute(sa.select(*(inner.c[name] for name in columns))).mappings()
+    return [_escaped(dict(row)) for row in rows]
 
 
 def _escaped(properties: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""Map pages: the national overview, a province's communes, a commune's hamlets."""
+"""Map pages: the national overview, a province's communes, a commune's hamlets.
+
+The overview and the province pages draw units and points from vector tiles (``/tiles/``), so
+they embed at most one province outline; only the commune page embeds its own polygons.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,24 @@ from sqlalchemy.orm import Session
 from geo_app.layers import get_layer
 from geo_app.layers.base import Lang, LayerQuery
 from geo_app.maps import builder
+from geo_app.maps.tile_styles import tile_config
 from geo_app.services import areas
-from geo_app.services.features import bounds, feature_collection
+from geo_app.services.features import bounds, feature_collection, listing
+from geo_app.services.layer_api import layer_versions, tile_url
 from geo_app.web.context import lang, read_session, settings
 
 bp = Blueprint("maps", __name__)
 
-# Display simplification per page (degrees): what the eye can see at that page's zoom.
-NATIONAL_SIMPLIFY = 0.002
+# Display simplification of the embedded province outline (degrees).
 PROVINCE_SIMPLIFY = 0.0002
+PANEL_COLUMNS = ("code", "name", "kind", "link")
+TILE_SETS = {
+    "admin": ("Đơn vị hành chính", "Administrative units"),
+    "points": ("Điểm, bảng tin, hòm thư", "Hotspots, boards and boxes"),
+}
 
 
-# Point and line layers drawn over the areas; on a province page boards and boxes start hidden
-# (hundreds of them), one click in the layer control shows them.
+# Point and line layers embedded over a commune's areas.
 COMMUNE_POINT_LAYERS = (
     "cultivation_sites",
     "routes",
@@ -30,8 +39,8 @@ COMMUNE_POINT_LAYERS = (
     "tipoff_boxes",
     "hotspots",
 )
-PROVINCE_POINT_LAYERS = COMMUNE_POINT_LAYERS
-PROVINCE_POINT_LAYERS_SHOWN = ("cultivation_sites", "routes", "hotspots")
+# Hotspots, boards and boxes come as tiles on the province page; fields and routes are few.
+PROVINCE_POINT_LAYERS = ("cultivation_sites", "routes")
 
 
 def _point_layers(
@@ -67,33 +76,40 @@ def _page(title: str, fmap: Any, panel: list[dict[str, Any]], **context: Any) ->
 
 def _panel(collection: dict[str, Any]) -> list[dict[str, Any]]:
     items = [
-        {
-            "code": f["properties"].get("code"),
-            "name": f["properties"].get("name"),
-            "kind": f["properties"].get("kind"),
-            "link": f["properties"].get("link"),
-        }
-        for f in collection["features"]
+        {name: f["properties"].get(name) for name in PANEL_COLUMNS} for f in collection["features"]
     ]
     return sorted(items, key=lambda item: str(item["name"]))
+
+
+def _units(session: Session, layer: str, request: LayerQuery) -> list[dict[str, Any]]:
+    """The panel's unit list, read without geometry."""
+    items = listing(session, get_layer(layer), request, PANEL_COLUMNS)
+    return sorted(items, key=lambda item: str(item["name"]))
+
+
+def _add_tiles(fmap: Any, versions: dict[str, int], language: Lang) -> None:
+    for name, titles in TILE_SETS.items():
+        builder.add_vector_tiles(
+            fmap,
+            tile_url(name, versions),
+            tile_config(name, language),
+            name=titles[0] if language == "vi" else titles[1],
+            script_url=_static("js/vector_tiles.js"),
+        )
 
 
 @bp.get("/")
 def national() -> str:
     language = lang()
-    spec = get_layer("provinces")
     with read_session() as session:
-        provinces = feature_collection(
-            session, spec, LayerQuery(simplify_degrees=NATIONAL_SIMPLIFY), decimals=4
-        )
+        provinces = _units(session, "provinces", LayerQuery())
+        versions = layer_versions(session)
         demo = areas.demo_loaded(session)
     fmap = builder.new_map(settings().basemap)
-    builder.add_layer(fmap, spec, provinces, language)
-    builder.fit(fmap, bounds(provinces))
+    builder.fit(fmap, None)  # before the tiles, so they load at the final zoom only
+    _add_tiles(fmap, versions, language)
     title = "Việt Nam — 34 tỉnh, thành phố" if language == "vi" else "Viet Nam — 34 provinces"
-    return _page(
-        title, fmap, _panel(provinces), demo=demo, crumbs=[], count=len(provinces["features"])
-    )
+    return _page(title, fmap, provinces, demo=demo, crumbs=[], count=len(provinces))
 
 
 @bp.get("/map/province/<code>")
@@ -101,12 +117,7 @@ def province(code: str) -> str:
     language = lang()
     with read_session() as session:
         unit = areas.unit_in_force(session, code, "province")
-        communes = feature_collection(
-            session,
-            get_layer("communes"),
-            LayerQuery(area_code=code, simplify_degrees=PROVINCE_SIMPLIFY),
-            decimals=5,
-        )
+        communes = _units(session, "communes", LayerQuery(area_code=code))
         outline = feature_collection(
             session,
             get_layer("provinces"),
@@ -115,15 +126,14 @@ def province(code: str) -> str:
         )
         demo = areas.demo_loaded(session)
         points = _point_layers(session, code, language, PROVINCE_POINT_LAYERS)
+        versions = layer_versions(session)
     fmap = builder.new_map(settings().basemap)
     builder.add_layer(fmap, get_layer("provinces"), outline, language)
-    builder.add_layer(fmap, get_layer("communes"), communes, language)
-    _draw_points(fmap, points, language, shown=PROVINCE_POINT_LAYERS_SHOWN)
-    builder.fit(fmap, bounds(outline) or bounds(communes))
+    builder.fit(fmap, bounds(outline))  # before the tiles, so they load at the final zoom only
+    _add_tiles(fmap, versions, language)
+    _draw_points(fmap, points, language, shown=PROVINCE_POINT_LAYERS)
     crumbs = [{"name": "Việt Nam" if language == "vi" else "Viet Nam", "link": "/"}]
-    return _page(
-        unit.name, fmap, _panel(communes), demo=demo, crumbs=crumbs, count=len(communes["features"])
-    )
+    return _page(unit.name, fmap, communes, demo=demo, crumbs=crumbs, count=len(communes))
 
 
 @bp.get("/map/commune/<code>")

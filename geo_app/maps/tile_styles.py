@@ -1,0 +1,99 @@
+"""What the browser needs to draw a tile set: per MVT layer its style, labels and popup fields.
+
+Everything comes from the layer specs (style, titles, tile properties) and the vocabulary, so
+the vector tiles look and read like the embedded GeoJSON layers. ``static/js/vector_tiles.js``
+turns this config into VectorGrid styles and click popups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geo_app.layers.base import Lang, LayerSpec
+from geo_app.layers.vocab import LABELS
+from geo_app.services.tiles import COUNT_SUFFIX, tiled_layers
+
+# Tile property -> vocabulary of its codes, per layer.
+VOCABULARY: dict[str, dict[str, str]] = {
+    "hotspots": {"kind": "hotspot_kind", "status": "hotspot_status"},
+    "hotline_boards": {"site": "facility_site", "status": "facility_condition", "ageing": "ageing"},
+    "tipoff_boxes": {"site": "facility_site", "status": "facility_condition", "ageing": "ageing"},
+    "cultivation_sites": {"status": "cultivation_status"},
+    "routes": {"kind": "route_kind"},
+}
+PROPERTY_LABELS: dict[str, tuple[str, str]] = {
+    "name": ("Tên", "Name"),
+    "code": ("Mã", "Code"),
+    "kind": ("Loại", "Kind"),
+    "status": ("Tình trạng", "Status"),
+    "site": ("Vị trí", "Site"),
+    "ageing": ("Kiểm tra lần cuối", "Last checked"),
+    "plant_count": ("Số cây", "Plants"),
+}
+FLAG_LABELS: dict[str, tuple[str, str]] = {"active": ("đang hoạt động", "active")}
+KINDS = {"MultiPolygon": "area", "Point": "point", "MultiLineString": "line"}
+COUNT_FILL = "#b2182b"
+
+
+def _pick(pair: tuple[str, str], lang: Lang) -> str:
+    return pair[0] if lang == "vi" else pair[1]
+
+
+def tile_config(name: str, lang: Lang) -> dict[str, Any]:
+    """The config of tile set (or layer) ``name`` for ``vector_tiles.js``."""
+    layers: dict[str, Any] = {}
+    for spec in tiled_layers(name):
+        layers[spec.name] = _features(spec, lang)
+        tiles = spec.tiles
+        if tiles is not None and tiles.counts_below:
+            layers[spec.name + COUNT_SUFFIX] = _counts(spec, lang)
+    return {
+        "layers": layers,
+        "linkLabel": "Xem chi tiết →" if lang == "vi" else "Open →",
+        "linkSuffix": "?lang=en" if lang == "en" else "",
+    }
+
+
+def _style(spec: LayerSpec) -> dict[str, Any]:
+    style = spec.style
+    return {
+        "color": style.color,
+        "weight": style.weight,
+        "fillColor": style.fill_color,
+        "fillOpacity": style.fill_opacity,
+    }
+
+
+def _features(spec: LayerSpec, lang: Lang) -> dict[str, Any]:
+    tiles = spec.tiles
+    assert tiles is not None
+    vocabulary = VOCABULARY.get(spec.name, {})
+    return {
+        "kind": KINDS[spec.geometry_type],
+        "title": spec.title(lang),
+        "style": _style(spec),
+        "fillBy": list(spec.style.fill_by) if spec.style.fill_by else None,
+        "fields": [  # in PROPERTY_LABELS' order: the name first
+            [p, _pick(label, lang)] for p, label in PROPERTY_LABELS.items() if p in tiles.properties
+        ],
+        "values": {
+            prop: {code: _pick(pair, lang) for code, pair in LABELS[vocab].items()}
+            for prop, vocab in vocabulary.items()
+        },
+    }
+
+
+def _counts(spec: LayerSpec, lang: Lang) -> dict[str, Any]:
+    tiles = spec.tiles
+    assert tiles is not None
+    style = {**_style(spec), "fillColor": spec.style.color, "fillOpacity": 0.55}
+    if spec.name == "hotspots":
+        style["fillColor"] = COUNT_FILL
+    return {
+        "kind": "count",
+        "title": spec.title(lang),
+        "style": style,
+        "fillBy": None,
+        "flags": [[flag, _pick(FLAG_LABELS[flag], lang)] for flag in tiles.count_flags],
+        "hint": "Phóng to để xem từng điểm" if lang == "vi" else "Zoom in to see each one",
+    }

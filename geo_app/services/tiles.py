@@ -1,0 +1,216 @@
+"""Mapbox Vector Tiles written by PostGIS (``ST_AsMVT``) from the layers' tile declarations.
+
+A tile name is a registered layer or a set of layers. Each layer's ``TileSpec`` names a .sql
+file giving the rows of one tile in EPSG:3857; this module wraps those rows into one statement
+that returns the whole tile (every layer's ``ST_AsMVT`` concatenated) together with the
+layers' data versions, read in the same snapshot so a cache never mistakes old data for new.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from geo_app.errors import InvalidInput, NotFound
+from geo_app.layers import REGISTRY, LayerSpec
+from geo_app.services.tile_geometry import band_for_zoom
+
+SQL_DIR = Path(__file__).with_name("sql")
+EXTENT = 4096
+BUFFER = {"Point": 128, "MultiPolygon": 64, "MultiLineString": 64}
+CELLS_PER_TILE = 8  # counts below a point layer's min zoom: 8 x 8 cells, 32 px on a 256 px tile
+MARGIN = 1 / CELLS_PER_TILE
+"""Rows are read this far (a fraction of the tile) around it: whole neighbouring count cells, so a
+count's circle near an edge is drawn alike by both tiles; it covers every feature buffer too.
+An edit invalidates the tiles whose envelope, so widened, its box touches."""
+MAX_ZOOM = 22
+
+SETS: dict[str, tuple[str, ...]] = {
+    "admin": ("provinces", "districts", "communes", "hamlets", "residential_groups"),
+    "points": ("hotspots", "hotline_boards", "tipoff_boxes"),
+}
+"""Tile sets: several layers in one tile, each drawn only inside its zoom gates."""
+
+Mode = Literal["features", "counts"]
+COUNT_SUFFIX = "_count"
+
+
+def tiled_layers(name: str) -> tuple[LayerSpec, ...]:
+    """The layers a tile name stands for; NotFound when it is neither a set nor a tiled layer."""
+    names = SETS.get(name) or ((name,) if name in REGISTRY else ())
+    specs = tuple(REGISTRY[n] for n in names if REGISTRY[n].tiles is not None)
+    if not specs:
+        known = ", ".join(sorted(SETS) + sorted(n for n, s in REGISTRY.items() if s.tiles))
+        raise NotFound(f"no tile layer or set {name!r}; known: {known}")
+    return specs
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """Zoom 0-22 and x, y inside the 2^z grid; InvalidInput names the bad part."""
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidInput(f"zoom {z} is out of range; expected 0 to {MAX_ZOOM}")
+    size = 2**z
+    if not (0 <= x < size and 0 <= y < size):
+        raise InvalidInput(f"tile {z}/{x}/{y} does not exist: x and y must be 0 to {size - 1}")
+
+
+def parse_month(text: str | None) -> date:
+    """The as-of date: ``YYYY-MM`` means the month's last day, ``YYYY-MM-DD`` that day."""
+    if not text:
+        return date.today()
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", text.strip())
+    try:
+        if match is None:
+            raise ValueError(text)
+        year, month = int(match[1]), int(match[2])
+        day = int(match[3]) if match[3] else calendar.monthrange(year, month)[1]
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidInput(f"month {text!r} is not YYYY-MM or YYYY-MM-DD") from None
+
+
+def plan(specs: tuple[LayerSpec, ...], z: int) -> tuple[tuple[LayerSpec, Mode], ...]:
+    """Which layers a tile at zoom ``z`` draws, as features or as counts per cell."""
+    chosen: list[tuple[LayerSpec, Mode]] = []
+    for spec in specs:
+        tiles = spec.tiles
+        assert tiles is not None
+        if tiles.min_zoom <= z <= tiles.max_zoom:
+            chosen.append((spec, "features"))
+        elif z < tiles.min_zoom and tiles.counts_below:
+            chosen.append((spec, "counts"))
+    return tuple(chosen)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A tile's bytes (uncompressed MVT) and the versions of the layers it was made from."""
+
+    body: bytes
+    versions: dict[str, int]
+
+
+def render(session: Connection | Session, name: str, z: int, x: int, y: int, on: date) -> Rendered:
+    """One tile of ``name`` on ``on``; the layer names' versions come from the same snapshot."""
+    check_tile(z, x, y)
+    specs = tiled_layers(name)
+    chosen = tuple((spec.name, mode) for spec, mode in plan(specs, z))
+    statement = tile_statement(chosen, tuple(s.name for s in specs))
+    row = session.execute(statement, tile_params(z, x, y, on)).one()
+    return Rendered(bytes(row.tile or b""), _versions(row.versions, specs))
+
+
+def tile_params(z: int, x: int, y: int, on: date) -> dict[str, Any]:
+    return {"z": z, "x": x, "y": y, "on": on, "band": band_for_zoom(z), "margin": MARGIN}
+
+
+def _versions(found: dict[str, int] | None, specs: tuple[LayerSpec, ...]) -> dict[str, int]:
+    found = found or {}
+    return {spec.name: int(found.get(spec.name, 0)) for spec in specs}
+
+
+_VERSIONS = (
+    "SELECT json_object_agg(layer, version) FROM layer_version "
+    "WHERE layer = ANY(CAST(:layers AS text[]))"
+)
+
+
+@cache
+def tile_statement(
+    chosen: tuple[tuple[str, Mode], ...], layer_names: tuple[str, ...]
+) -> sa.Select[Any]:
+    """One SELECT returning ``tile`` (bytea) and ``versions`` (json), built once per shape.
+
+    ``chosen`` is the plan as (layer name, mode) pairs; ``layer_names`` whose versions to read.
+    """
+    parts = [_layer_mvt(REGISTRY[name], mode) for name, mode in chosen]
+    tile: sa.ColumnElement[Any] = sa.literal(b"", sa.LargeBinary)
+    for part in parts:
+        tile = tile.op("||")(sa.func.coalesce(part, sa.literal(b"", sa.LargeBinary)))
+    versions = (
+        sa.text(_VERSIONS)
+        .bindparams(layers=list(layer_names))
+        .columns(sa.column("versions", sa.JSON))
+        .scalar_subquery()
+    )
+    return sa.select(tile.label("tile"), versions.label("versions"))
+
+
+def _rows(spec: LayerSpec) -> sa.Subquery:
+    """The layer's tile rows (its .sql file) with its own parameters bound under unique names."""
+    tiles = spec.tiles
+    assert tiles is not None
+    text = sa.text((SQL_DIR / f"tiles_{tiles.source}.sql").read_text(encoding="utf-8"))
+    text = text.bindparams(*(sa.bindparam(k, v, unique=True) for k, v in tiles.params))
+    columns = ("id", *tiles.properties, *tiles.count_flags, "geom")
+    return text.columns(*(sa.column(c) for c in dict.fromkeys(columns))).subquery(
+        f"rows_{spec.name}"
+    )
+
+
+def _envelope() -> sa.ColumnElement[Any]:
+    return sa.func.ST_TileEnvelope(sa.bindparam("z"), sa.bindparam("x"), sa.bindparam("y"))
+
+
+def _layer_mvt(spec: LayerSpec, mode: Mode) -> sa.ScalarSelect[Any]:
+    rows = _rows(spec)
+    tiles = spec.tiles
+    assert tiles is not None
+    if mode == "counts":
+        return _counts_mvt(spec, rows)
+    geom = sa.func.ST_AsMVTGeom(rows.c.geom, _envelope(), EXTENT, BUFFER[spec.geometry_type], True)
+    props = [rows.c[p] for p in tiles.properties]
+    features = sa.select(rows.c.id, *props, geom.label("geom")).subquery(f"mvt_{spec.name}")
+    return (
+        sa.select(
+            sa.func.ST_AsMVT(sa.literal_column(features.name), spec.name, EXTENT, "geom", "id")
+        )
+        .select_from(features)
+        .where(features.c.geom.is_not(None))
+        .scalar_subquery()
+    )
+
+
+def _counts_mvt(spec: LayerSpec, rows: sa.Subquery) -> sa.ScalarSelect[Any]:
+    """Points below their min zoom: one point per occupied grid cell with the count there."""
+    tiles = spec.tiles
+    assert tiles is not None
+    env = _envelope()
+    cell = (sa.func.ST_XMax(env) - sa.func.ST_XMin(env)) / CELLS_PER_TILE
+    # The tile and one whole cell around it: neighbours' cells are drawn in the buffer.
+    xmin, xmax = sa.func.ST_XMin(env) - cell, sa.func.ST_XMax(env) + cell
+    ymin, ymax = sa.func.ST_YMin(env) - cell, sa.func.ST_YMax(env) + cell
+    px, py = sa.func.ST_X(rows.c.geom), sa.func.ST_Y(rows.c.geom)
+    centre = sa.func.ST_Centroid(sa.func.ST_Collect(rows.c.geom))
+    flags = [
+        sa.func.count().filter(rows.c[flag].is_(True)).label(flag) for flag in tiles.count_flags
+    ]
+    cells = (
+        sa.select(
+            sa.func.count().label("count"),
+            *flags,
+            sa.func.ST_AsMVTGeom(centre, env, EXTENT, EXTENT // CELLS_PER_TILE, True).label("geom"),
+        )
+        .where(px >= xmin, px < xmax, py > ymin, py <= ymax)
+        .group_by(sa.func.floor((px - xmin) / cell), sa.func.floor((py - ymin) / cell))
+        .subquery(f"cells_{spec.name}")
+    )
+    return (
+        sa.select(
+            sa.func.ST_AsMVT(
+                sa.literal_column(cells.name), spec.name + COUNT_SUFFIX, EXTENT, "geom"
+            )
+        )
+        .select_from(cells)
+        .where(cells.c.geom.is_not(None))
+        .scalar_subquery()
+    )

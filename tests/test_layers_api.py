@@ -1,0 +1,99 @@
+"""GET /api/layers (the registry) and GET /api/layers/<name>/features (GeoJSON for small areas)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from geo_app.layers import REGISTRY
+from geo_app.services import layer_api
+
+TRA_VINH_BBOX = "106.30,9.88,106.40,9.98"
+
+
+def test_the_registry_lists_every_layer_with_its_tiles(client: FlaskClient) -> None:
+    response = client.get("/api/layers")
+    assert response.status_code == 200
+    body = response.get_json()
+    layers = {layer["name"]: layer for layer in body["layers"]}
+    assert set(layers) == set(REGISTRY)
+    communes = layers["communes"]
+    assert communes["title"] == {"vi": "Xã, phường, đặc khu", "en": "Communes and wards"}
+    assert communes["geometry_type"] == "MultiPolygon"
+    assert "bbox" in communes["filters"]
+    assert {"name": "code", "label": {"vi": "Mã", "en": "Code"}} in communes["popup_fields"]
+    assert communes["tiles"]["min_zoom"] == 7
+    assert re.fullmatch(r"/tiles/communes/\{z\}/\{x\}/\{y\}\.mvt\?v=\d+", communes["tiles"]["url"])
+    assert layers["hotspots"]["tiles"]["counts_below_min_zoom"] is True
+    sets = {s["name"]: s for s in body["sets"]}
+    assert sets["admin"]["layers"][:3] == ["provinces", "districts", "communes"]
+    assert sets["points"]["tiles"].startswith("/tiles/points/{z}/{x}/{y}.mvt?v=")
+
+
+def test_features_of_a_small_area(client: FlaskClient) -> None:
+    response = client.get(f"/api/layers/communes/features?bbox={TRA_VINH_BBOX}&zoom=13")
+    assert response.status_code == 200
+    assert response.mimetype == "application/geo+json"
+    body = response.get_json()
+    assert body["type"] == "FeatureCollection" and body["truncated"] is False
+    codes = {f["properties"]["code"] for f in body["features"]}
+    assert "29242" in codes
+    decimals = re.findall(r"\d+\.(\d+)", response.get_data(as_text=True).split('"coordinates"')[1])
+    assert max(len(d) for d in decimals) <= 6
+    coarse = client.get(f"/api/layers/communes/features?bbox={TRA_VINH_BBOX}&zoom=8").get_json()
+    assert {f["properties"]["code"] for f in coarse["features"]} == codes
+    assert len(str(coarse)) < len(str(body))  # simplified at a low zoom
+
+
+def test_filters_month_area_and_status(client: FlaskClient) -> None:
+    active = client.get("/api/layers/hotspots/features?area=86&status=active").get_json()
+    assert active["features"]
+    assert {f["properties"]["status"] for f in active["features"]} == {"active"}
+    everything = client.get("/api/layers/hotspots/features?area=86").get_json()
+    assert len(everything["features"]) > len(active["features"])
+    early = client.get("/api/layers/hotspots/features?area=86&month=2024-01").get_json()
+    assert len(early["features"]) < len(everything["features"])
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("bbox=102,8,110,23&zoom=12", "bbox spans 8.00° × 15.00°"),
+        ("bbox=102,8,110,23", "at most 2.5° per side"),
+        ("bbox=106,9,105,10", "west < east"),
+        ("bbox=1,2,3", "four numbers"),
+        ("bbox=a,b,c,d", "four numbers"),
+        ("zoom=30&bbox=106,9,106.1,9.1", "zoom '30'"),
+        ("month=2025-02-30&bbox=106,9,106.1,9.1", "is not YYYY-MM"),
+        ("", "give a bbox or an area"),
+    ],
+)
+def test_refuses_what_is_too_big_or_malformed(
+    client: FlaskClient, query: str, message: str
+) -> None:
+    response = client.get(f"/api/layers/communes/features?{query}")
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+def test_large_areas_are_allowed_only_at_low_zoom(client: FlaskClient) -> None:
+    response = client.get("/api/layers/provinces/features?bbox=102,8,110,23&zoom=5")
+    assert response.status_code == 200
+    assert len(response.get_json()["features"]) == 34
+
+
+def test_status_on_a_layer_without_it_and_unknown_layer(client: FlaskClient) -> None:
+    response = client.get(f"/api/layers/communes/features?bbox={TRA_VINH_BBOX}&status=active")
+    assert response.status_code == 400
+    assert "no filter status" in response.get_json()["error"]
+    missing = client.get("/api/layers/nothing/features")
+    assert missing.status_code == 404
+    assert "known: communes" in missing.get_json()["error"]
+
+
+def test_features_are_capped(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(layer_api, "MAX_FEATURES", 3)
+    body = client.get("/api/layers/hotspots/features?area=86").get_json()
+    assert len(body["features"]) == 3 and body["truncated"] is True
