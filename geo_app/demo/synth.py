@@ -25,6 +25,8 @@ from pyproj import Geod
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geo_app.domain.indicators import COLUMNS
+
 DATA_START = date(2024, 1, 1)
 DATA_END = date(2025, 12, 31)
 """Indicator months and hotspot histories lie in this window."""
@@ -628,25 +630,7 @@ def route_conflicts(crossed: set[str], plans: Mapping[str, UnitPlan]) -> list[st
 
 # --- monthly indicators ----------------------------------------------------------------------
 
-INDICATOR_COLUMNS = (
-    "addicts_registered",
-    "addicts_in_treatment",
-    "drug_users",
-    "suspected_users",
-    "suspected_tested",
-    "post_rehab_managed",
-    "offenders_resident",
-    "drug_cases_by_residents",
-    "serious_incidents",
-    "households_total",
-    "households_committed",
-    "households_informed",
-    "tipoffs_received",
-    "tipoffs_processed",
-    "propaganda_sessions",
-    "listening_meetings",
-    "models_active",
-)
+INDICATOR_COLUMNS = COLUMNS  # the count columns of ``indicator``, in form order
 PARTS = (
     ("addicts_in_treatment", "addicts_registered"),
     ("suspected_tested", "suspected_users"),

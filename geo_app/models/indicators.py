@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
+from geo_app.domain.indicators import COLUMNS
 from geo_app.models.base import (
     JSON_DOC,
     Base,
@@ -31,25 +32,7 @@ from geo_app.models.base import (
     pg_enum,
 )
 
-COUNT_COLUMNS: tuple[str, ...] = (
-    "addicts_registered",
-    "addicts_in_treatment",
-    "drug_users",
-    "suspected_users",
-    "suspected_tested",
-    "post_rehab_managed",
-    "offenders_resident",
-    "drug_cases_by_residents",
-    "serious_incidents",
-    "households_total",
-    "households_committed",
-    "households_informed",
-    "tipoffs_received",
-    "tipoffs_processed",
-    "propaganda_sessions",
-    "listening_meetings",
-    "models_active",
-)
+COUNT_COLUMNS = COLUMNS
 """Every count column of ``indicator``, in form order; each is NULL when not reported."""
 
 _PARTS: tuple[tuple[str, str], ...] = (
