@@ -22,7 +22,7 @@ from geo_app.models.indicators import COUNT_COLUMNS
 MET, NOT_MET, INSUFFICIENT = "met", "not_met", "insufficient_data"
 RECOGNISED, NOT_RECOGNISED = "recognised", "not_recognised"
 
-DERIVED_COUNTS: tuple[str, ...] = (
+MAP_COUNTS: tuple[str, ...] = (
     "active_hotspots",
     "active_hotspots_all",
     "active_use_sites",
@@ -32,6 +32,8 @@ DERIVED_COUNTS: tuple[str, ...] = (
     "active_cultivation_sites",
     "active_plants",
     "active_plant_area_m2",
+)
+SUBUNIT_COUNTS: tuple[str, ...] = (
     "hamlets_total",
     "hamlets_with_good_board",
     "hamlets_with_box",
@@ -41,6 +43,7 @@ DERIVED_COUNTS: tuple[str, ...] = (
     "subunits_with_good_board",
     "subunits_with_box",
 )
+DERIVED_COUNTS: tuple[str, ...] = (*MAP_COUNTS, *SUBUNIT_COUNTS)
 """Counts derived from the map on the evaluation date (services/derived.py)."""
 
 FLAG_INPUTS: tuple[str, ...] = ("on_key_route",)

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
-from geo_app.layers.filters import within_area, within_bbox
+from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import label_sql
 from geo_app.models import AdminUnit, CultivationSite
 
@@ -50,13 +50,7 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         .where(CultivationSite.deleted_at.is_(None), CultivationSite.detected_on <= on)
         .order_by(CultivationSite.id)
     )
-    if request.status:
-        stmt = stmt.where(status.in_(request.status))
-    if request.area_code is not None:
-        stmt = stmt.where(within_area(CultivationSite.geom, request.area_code, on))
-    if request.bbox is not None:
-        stmt = stmt.where(within_bbox(CultivationSite.geom, request.bbox))
-    return stmt
+    return apply_filters(stmt, request, geom=CultivationSite.geom, status=status, on=on)
 
 
 CULTIVATION_SITES = LayerSpec(

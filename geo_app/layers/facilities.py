@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
-from geo_app.layers.filters import within_area, within_bbox
+from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, HotlineBoard, TipoffBox, TipoffInspection
 
@@ -48,13 +48,13 @@ def _boards(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         )
         .order_by(HotlineBoard.id)
     )
-    if request.status:
-        stmt = stmt.where(sa.cast(HotlineBoard.condition, sa.String).in_(request.status))
-    if request.area_code is not None:
-        stmt = stmt.where(within_area(HotlineBoard.geom, request.area_code, on))
-    if request.bbox is not None:
-        stmt = stmt.where(within_bbox(HotlineBoard.geom, request.bbox))
-    return stmt
+    return apply_filters(
+        stmt,
+        request,
+        geom=HotlineBoard.geom,
+        status=sa.cast(HotlineBoard.condition, sa.String),
+        on=on,
+    )
 
 
 def _boxes(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
@@ -100,13 +100,9 @@ def _boxes(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         )
         .order_by(TipoffBox.id)
     )
-    if request.status:
-        stmt = stmt.where(sa.cast(TipoffBox.condition, sa.String).in_(request.status))
-    if request.area_code is not None:
-        stmt = stmt.where(within_area(TipoffBox.geom, request.area_code, on))
-    if request.bbox is not None:
-        stmt = stmt.where(within_bbox(TipoffBox.geom, request.bbox))
-    return stmt
+    return apply_filters(
+        stmt, request, geom=TipoffBox.geom, status=sa.cast(TipoffBox.condition, sa.String), on=on
+    )
 
 
 _COMMON_EXPORT = (

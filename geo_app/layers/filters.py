@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app.layers.admin_units import in_force
+from geo_app.layers.base import LayerQuery
 from geo_app.models import AdminUnit
 
 
@@ -28,3 +29,21 @@ def within_area(geom: Any, code: str, on: date) -> sa.ColumnElement[bool]:
 
 def within_bbox(geom: Any, bbox: tuple[float, float, float, float]) -> sa.ColumnElement[bool]:
     return sa.func.ST_Intersects(geom, sa.func.ST_MakeEnvelope(*bbox, 4326))
+
+
+def apply_filters(
+    stmt: sa.Select[*tuple[Any, ...]],
+    request: LayerQuery,
+    *,
+    geom: Any,
+    status: Any,
+    on: date,
+) -> sa.Select[*tuple[Any, ...]]:
+    """The status, area and bounding-box filters every feature layer honours, in one place."""
+    if request.status:
+        stmt = stmt.where(status.in_(request.status))
+    if request.area_code is not None:
+        stmt = stmt.where(within_area(geom, request.area_code, on))
+    if request.bbox is not None:
+        stmt = stmt.where(within_bbox(geom, request.bbox))
+    return stmt

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
-from geo_app.layers.filters import within_area, within_bbox
+from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
 
@@ -66,13 +66,7 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         .where(Hotspot.deleted_at.is_(None), Hotspot.detected_on <= on)
         .order_by(Hotspot.id)
     )
-    if request.status:
-        stmt = stmt.where(status.in_(request.status))
-    if request.area_code is not None:
-        stmt = stmt.where(within_area(Hotspot.geom, request.area_code, on))
-    if request.bbox is not None:
-        stmt = stmt.where(within_bbox(Hotspot.geom, request.bbox))
-    return stmt
+    return apply_filters(stmt, request, geom=Hotspot.geom, status=status, on=on)
 
 
 HOTSPOTS = LayerSpec(

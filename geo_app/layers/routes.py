@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from geoalchemy2 import Geography
 
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
-from geo_app.layers.filters import within_area, within_bbox
+from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import label_sql
 from geo_app.models import Route
 
@@ -34,13 +34,7 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         .where(Route.deleted_at.is_(None))
         .order_by(Route.id)
     )
-    if request.status:
-        stmt = stmt.where(key.in_(request.status))
-    if request.area_code is not None:
-        stmt = stmt.where(within_area(Route.geom, request.area_code, on))
-    if request.bbox is not None:
-        stmt = stmt.where(within_bbox(Route.geom, request.bbox))
-    return stmt
+    return apply_filters(stmt, request, geom=Route.geom, status=key, on=on)
 
 
 KEY_ROUTES = LayerSpec(

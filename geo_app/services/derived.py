@@ -34,34 +34,14 @@ from typing import TypeAlias
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from geo_app.domain.checklist import FLAG_INPUTS, MAP_COUNTS, SUBUNIT_COUNTS
 from geo_app.errors import InvalidInput, NotFound
 
 DerivedValue: TypeAlias = int | Decimal | bool | None
 DerivedInputs: TypeAlias = dict[str, DerivedValue]
 
-SUBUNIT_NAMES: tuple[str, ...] = (
-    "hamlets_total",
-    "hamlets_with_good_board",
-    "hamlets_with_box",
-    "residential_groups_total",
-    "residential_groups_with_box",
-    "subunits_total",
-    "subunits_with_good_board",
-    "subunits_with_box",
-)
-DERIVED_NAMES: tuple[str, ...] = (
-    "active_hotspots",
-    "active_hotspots_all",
-    "active_use_sites",
-    "active_retail",
-    "hotspots_not_cleared",
-    "hotspots_relapsed_in_period",
-    "active_cultivation_sites",
-    "active_plants",
-    "active_plant_area_m2",
-    "on_key_route",
-    *SUBUNIT_NAMES,
-)
+SUBUNIT_NAMES = SUBUNIT_COUNTS
+DERIVED_NAMES: tuple[str, ...] = (*MAP_COUNTS, *FLAG_INPUTS, *SUBUNIT_COUNTS)
 """Every derived input name, as docs/ENGINE.md lists them."""
 
 SQL_DIR = Path(__file__).with_name("sql")
