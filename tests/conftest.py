@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -153,3 +154,71 @@ def client(app: Flask) -> FlaskClient:
 def output_dir() -> Path:
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+# Logging in. Every map page, tile and layer API needs a user; the demo data has four
+# (geo_app/demo/accounts.py): quantri (admin, national), vinhlong (commander, province 86),
+# canbo.hoaminh (officer, commune 29410), xem.vinhlong (viewer, 86).
+NATIONAL_LOGIN = "quantri"
+PROVINCE_LOGIN = "vinhlong"
+
+
+def log_in(client: FlaskClient, login: str, password: str | None = None) -> FlaskClient:
+    """Log ``client`` in through the form (with its CSRF token); fails the test if refused."""
+    import re
+
+    from geo_app.demo.accounts import DEMO_PASSWORD
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, "no CSRF token on the login page"
+    response = client.post(
+        "/login",
+        data={"login": login, "password": password or DEMO_PASSWORD, "csrf_token": token[1]},
+    )
+    assert response.status_code == 302, f"login {login} refused: {response.status_code}"
+    return client
+
+
+def browser_log_in(page: Any, base_url: str, login: str = NATIONAL_LOGIN) -> None:
+    """Log a Playwright page in through the login form (the session cookie stays on its
+    browser context)."""
+    from geo_app.demo.accounts import DEMO_PASSWORD
+
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state("load")
+    assert "/login" not in page.url, f"login {login} refused"
+
+
+@pytest.fixture
+def national_client(app: Flask) -> FlaskClient:
+    """A client logged in with national scope (the demo admin)."""
+    return log_in(app.test_client(), NATIONAL_LOGIN)
+
+
+@pytest.fixture
+def province_client(app: Flask) -> FlaskClient:
+    """A client logged in as the commander of province 86 (Vĩnh Long)."""
+    return log_in(app.test_client(), PROVINCE_LOGIN)
+
+
+def add_national_admin(url: str) -> None:
+    """Give a test database (one without demo data) the national admin login."""
+    from geo_app.db import make_engine, session_scope
+    from geo_app.demo.accounts import DEMO_PASSWORD
+    from geo_app.services.users import create_user
+
+    engine = make_engine(url)
+    with session_scope(engine) as session, session.begin():
+        create_user(
+            session,
+            login=NATIONAL_LOGIN,
+            password=DEMO_PASSWORD,
+            role="admin",
+            scope_code=None,
+            actor="test",
+        )
+    engine.dispose()

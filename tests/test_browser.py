@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import browser_log_in
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from waitress.server import create_server
@@ -63,6 +64,8 @@ class PageWatch:
 
 def _open(browser: Browser, url: str, width: int, height: int) -> tuple[Page, PageWatch]:
     page = browser.new_page(viewport={"width": width, "height": height})
+    parts = urlparse(url)
+    browser_log_in(page, f"{parts.scheme}://{parts.netloc}")
     watch = PageWatch(page)
     page.goto(url, wait_until="networkidle")
     page.wait_for_selector(".leaflet-container")

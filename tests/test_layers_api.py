@@ -10,6 +10,13 @@ from flask.testing import FlaskClient
 from geo_app.layers import REGISTRY
 from geo_app.services import layer_api
 
+
+@pytest.fixture
+def client(national_client: FlaskClient) -> FlaskClient:
+    """These pages and APIs need a login: the demo admin (national scope) sees everything."""
+    return national_client
+
+
 TRA_VINH_BBOX = "106.30,9.88,106.40,9.98"
 
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import make_settings
 from flask.testing import FlaskClient
 
 from geo_app import create_app
 from geo_app.web.assets import assert_no_external_assets
+
+
+@pytest.fixture
+def client(national_client: FlaskClient) -> FlaskClient:
+    """These pages and APIs need a login: the demo admin (national scope) sees everything."""
+    return national_client
+
 
 LOCAL_ASSET = re.compile(r'(?:src|href)="(/static/[^"]+)"')
 

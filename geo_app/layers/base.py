@@ -47,6 +47,11 @@ class LayerQuery:
     status: tuple[str, ...] = ()
     simplify_degrees: float | None = None
     lang: Lang = "vi"
+    scope_unit_id: int | None = None
+    """The user's scope (None = national). Not a filter a caller picks: every layer holding
+    sensitive data (all but the plain boundaries) always keeps its rows inside it."""
+    campaign_id: int | None = None
+    """One campaign, for layers about campaigns (``campaign_progress``); None = every campaign."""
 
 
 FilterName = Literal["area", "date", "bbox", "status"]
@@ -93,6 +98,9 @@ class TileSpec:
     params: tuple[tuple[str, str], ...] = ()
     counts_below: bool = False
     count_flags: tuple[str, ...] = ()
+    request_params: tuple[str, ...] = ()
+    """URL query parameters (whole numbers, e.g. ``campaign``) the .sql file reads by name;
+    they are part of the tile cache key."""
 
 
 @dataclass(frozen=True)

@@ -85,13 +85,17 @@ def already_loaded(session: Session) -> DataLoad | None:
 
 def load_demo(session: Session, *, actor: str, settings: Settings | None = None) -> str:
     """Load everything the demo needs into the caller's transaction; returns a report."""
+    from geo_app.demo.accounts import create_demo_accounts
     from geo_app.demo.load import load_demo_features
 
     existing = already_loaded(session)
     if existing is not None:
+        # A database loaded before the demo had logins gets them now (nothing else changes).
+        accounts = create_demo_accounts(session, actor=actor)
+        added = f"; added {accounts} demo accounts" if accounts else "; nothing added"
         return (
             f"demo data already loaded (version {existing.version}, "
-            f"{existing.loaded_at:%Y-%m-%d %H:%M}); nothing added"
+            f"{existing.loaded_at:%Y-%m-%d %H:%M}){added}"
         )
     settings = settings or Settings.from_env()
     boundaries = settings.data_dir / "boundaries"
@@ -121,6 +125,7 @@ def load_demo(session: Session, *, actor: str, settings: Settings | None = None)
         session.execute(sa.text(f"ANALYZE {table}"))
     counts["classifications"] = classify_demo_months(session, actor=actor)
     counts["evaluations"] = evaluate_demo_campaigns(session, actor=actor)
+    counts["demo accounts"] = create_demo_accounts(session, actor=actor)
     lines.append("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     summary_doc: dict[str, Any] = {
         "boundaries": [s.as_dict() for s in summaries],

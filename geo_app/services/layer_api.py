@@ -90,6 +90,8 @@ class FeatureRequest:
     area: str | None = None
     status: tuple[str, ...] = ()
     lang: Lang = "vi"
+    scope_unit_id: int | None = None
+    """The asking user's scope; sensitive layers answer only inside it."""
 
 
 def features(session: Session, name: str, asked: FeatureRequest) -> dict[str, Any]:
@@ -108,6 +110,7 @@ def features(session: Session, name: str, asked: FeatureRequest) -> dict[str, An
         status=asked.status,
         simplify_degrees=_simplify(asked.zoom),
         lang=asked.lang,
+        scope_unit_id=asked.scope_unit_id,
     )
     try:
         spec.build_query(query)

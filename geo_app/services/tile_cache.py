@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,7 +27,8 @@ from geo_app.services import tiles
 DEFAULT_BUDGET = 64 * 1024 * 1024  # bytes of tiles (both encodings) kept in memory
 GZIP_LEVEL = 1  # MVT shrinks to ~60 % at level 1 and barely further at 6, at 3x the time
 
-TileKey = tuple[str, int, int, int, date]
+TileKey = tuple[str, int, int, int, date, int | None, tuple[tuple[str, int], ...]]
+"""Name, z, x, y, as-of date, the user's scope unit (None = national), request parameters."""
 
 
 @dataclass
@@ -88,12 +90,24 @@ class TileCache:
         self.misses = 0
 
     def get(
-        self, session: Connection | Session, name: str, z: int, x: int, y: int, on: date
+        self,
+        session: Connection | Session,
+        name: str,
+        z: int,
+        x: int,
+        y: int,
+        on: date,
+        *,
+        scope_unit_id: int | None = None,
+        params: Mapping[str, int] | None = None,
     ) -> Tile:
-        """The tile, from memory when no newer edit reaches it, else rendered by PostGIS."""
+        """The tile, from memory when no newer edit reaches it, else rendered by PostGIS.
+
+        Users of different scopes see different tiles, so the scope is part of the key.
+        """
         tiles.check_tile(z, x, y)
         specs = tiles.tiled_layers(name)
-        key = (name, z, x, y, on)
+        key: TileKey = (name, z, x, y, on, scope_unit_id, tuple(sorted((params or {}).items())))
         with self._lock:
             cached = self._entries.get(key)
         if cached is not None and self._still_valid(session, cached, key, specs):
@@ -102,7 +116,9 @@ class TileCache:
                 if key in self._entries:
                     self._entries.move_to_end(key)
             return cached
-        rendered = tiles.render(session, name, z, x, y, on)
+        rendered = tiles.render(
+            session, name, z, x, y, on, scope_unit_id=scope_unit_id, params=params
+        )
         tile = Tile(
             body=rendered.body,
             etag=etag_of(rendered.body),
@@ -119,7 +135,7 @@ class TileCache:
         key: TileKey,
         specs: tuple[tiles.LayerSpec, ...],
     ) -> bool:
-        _, z, x, y, _ = key
+        _, z, x, y, *_ = key
         drawn = [spec.name for spec, _ in tiles.plan(specs, z)]
         row = session.execute(
             _CHECK,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -99,18 +100,66 @@ class Rendered:
     versions: dict[str, int]
 
 
-def render(session: Connection | Session, name: str, z: int, x: int, y: int, on: date) -> Rendered:
-    """One tile of ``name`` on ``on``; the layer names' versions come from the same snapshot."""
+def render(
+    session: Connection | Session,
+    name: str,
+    z: int,
+    x: int,
+    y: int,
+    on: date,
+    *,
+    scope_unit_id: int | None = None,
+    params: Mapping[str, int] | None = None,
+) -> Rendered:
+    """One tile of ``name`` on ``on`` inside the scope (None = national), with the layers'
+    request parameters; the layer names' versions come from the same snapshot."""
     check_tile(z, x, y)
     specs = tiled_layers(name)
     chosen = tuple((spec.name, mode) for spec, mode in plan(specs, z))
     statement = tile_statement(chosen, tuple(s.name for s in specs))
-    row = session.execute(statement, tile_params(z, x, y, on)).one()
+    values = tile_params(z, x, y, on, scope_unit_id=scope_unit_id, params=params)
+    row = session.execute(statement, values).one()
     return Rendered(bytes(row.tile or b""), _versions(row.versions, specs))
 
 
-def tile_params(z: int, x: int, y: int, on: date) -> dict[str, Any]:
-    return {"z": z, "x": x, "y": y, "on": on, "band": band_for_zoom(z), "margin": MARGIN}
+def tile_params(
+    z: int,
+    x: int,
+    y: int,
+    on: date,
+    *,
+    scope_unit_id: int | None = None,
+    params: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """The bind values every tile .sql file may read (``:scope`` NULL means national)."""
+    values: dict[str, Any] = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "on": on,
+        "band": band_for_zoom(z),
+        "margin": MARGIN,
+        "scope": scope_unit_id,
+    }
+    values.update(params or {})
+    return values
+
+
+def request_params(name: str, given: Mapping[str, str]) -> dict[str, int]:
+    """The URL parameters tile ``name``'s layers read, as whole numbers; InvalidInput if one is
+    missing or not a whole number (a tile without them would silently draw nothing)."""
+    wanted = sorted(
+        {p for spec in tiled_layers(name) if spec.tiles for p in spec.tiles.request_params}
+    )
+    values: dict[str, int] = {}
+    for param in wanted:
+        text = (given.get(param) or "").strip()
+        if not text:
+            raise InvalidInput(f"tiles of {name} need ?{param}=<id>")
+        if not text.isdigit() or len(text) > 18:
+            raise InvalidInput(f"{param} {text!r} is not a whole number")
+        values[param] = int(text)
+    return values
 
 
 def _versions(found: dict[str, int] | None, specs: tuple[LayerSpec, ...]) -> dict[str, int]:

@@ -75,7 +75,8 @@ def check_csrf() -> None:
 
 
 def _is_api() -> bool:
-    return request.path.startswith("/api/")
+    """Machine paths: HTTP Basic is accepted and a missing login is a 401, not a redirect."""
+    return request.path.startswith(("/api/", "/tiles/"))
 
 
 def current_user() -> Account | None:
@@ -101,7 +102,8 @@ def current_user() -> Account | None:
     return account
 
 
-def _unauthorized() -> BaseResponse:
+def unauthorized() -> BaseResponse:
+    """401 with a JSON message on machine paths, else a redirect to the login form."""
     if _is_api():
         response = jsonify({"error": "log in first (session cookie or HTTP Basic credentials)"})
         response.status_code = 401
@@ -116,7 +118,7 @@ def login_required(view: View) -> View:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
-            return _unauthorized()
+            return unauthorized()
         return view(*args, **kwargs)
 
     return cast(View, wrapper)
@@ -130,7 +132,7 @@ def roles_required(*roles: Role) -> Callable[[View], View]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
             if user is None:
-                return _unauthorized()
+                return unauthorized()
             if user.role not in roles:
                 abort(403, description="your role may not do this")
             return view(*args, **kwargs)

@@ -14,9 +14,11 @@ from flask import Blueprint, Response, jsonify, request
 from geo_app.errors import InvalidInput
 from geo_app.services import layer_api
 from geo_app.services.tiles import MAX_ZOOM, parse_month
+from geo_app.web.access import require_login, scope_unit_id
 from geo_app.web.context import lang, read_session
 
 bp = Blueprint("layers_api", __name__)
+require_login(bp)
 
 
 @bp.get("/api/layers")
@@ -34,6 +36,7 @@ def features(name: str) -> Response:
         area=request.args.get("area") or None,
         status=tuple(s.strip() for s in request.args.get("status", "").split(",") if s.strip()),
         lang=lang(),
+        scope_unit_id=scope_unit_id(),
     )
     with read_session() as session:
         collection = layer_api.features(session, name, asked)

@@ -3,7 +3,8 @@
 ``?month=YYYY-MM`` draws the layers as they were at the end of that month; ``?v=`` is the data
 version the page was built with (``/api/layers`` gives the current one). A tile asked for with
 the current version may be kept by the browser for an hour; any other is revalidated with its
-ETag, which changes only when an edit touched the tile.
+ETag, which changes only when an edit touched the tile. Tiles need a login and are drawn inside
+the user's scope; layers may read more URL parameters (``TileSpec.request_params``).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from sqlalchemy.exc import DBAPIError
 from geo_app.db import make_engine
 from geo_app.errors import InvalidInput
 from geo_app.services.tile_cache import Tile, TileCache
-from geo_app.services.tiles import parse_month
+from geo_app.services.tiles import parse_month, request_params
+from geo_app.web.access import require_login, scope_unit_id
 from geo_app.web.context import engine
 
 bp = Blueprint("tiles", __name__)
+require_login(bp)
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 FRESH = "private, max-age=3600"
@@ -55,19 +58,26 @@ def tile_cache() -> TileCache:
 def tile(name: str, z: str, x: str, y: str) -> Response:
     zoom, column, row = (_integer(label, value) for label, value in (("z", z), ("x", x), ("y", y)))
     on = parse_month(request.args.get("month"))
-    return _response(_tile(name, zoom, column, row, on), request.args.get("v"))
+    params = request_params(name, request.args)
+    return _response(_tile(name, zoom, column, row, on, params), request.args.get("v"))
 
 
-def _tile(name: str, z: int, x: int, y: int, on: date) -> Tile:
-    """From the cache or PostGIS, on a bare connection; once more if the pool's was dropped."""
+def _tile(name: str, z: int, x: int, y: int, on: date, params: dict[str, int]) -> Tile:
+    """From the cache or PostGIS, on a bare connection; once more if the pool's was dropped.
+
+    Drawn inside the user's scope: sensitive layers leave out everything outside it.
+    """
+    scope = scope_unit_id()
     try:
         with tile_engine().connect() as connection:
-            return tile_cache().get(connection, name, z, x, y, on)
+            return tile_cache().get(
+                connection, name, z, x, y, on, scope_unit_id=scope, params=params
+            )
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
     with tile_engine().connect() as connection:  # SQLAlchemy has renewed the pool by now
-        return tile_cache().get(connection, name, z, x, y, on)
+        return tile_cache().get(connection, name, z, x, y, on, scope_unit_id=scope, params=params)
 
 
 def _integer(label: str, value: str) -> int:

@@ -12,3 +12,5 @@ FROM cultivation_site c
 WHERE c.deleted_at IS NULL
   AND c.detected_on <= CAST(:on AS date)
   AND c.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326)
+  AND (CAST(:scope AS bigint) IS NULL
+       OR ST_Intersects((SELECT s.geom FROM admin_unit s WHERE s.id = CAST(:scope AS bigint)), c.geom))

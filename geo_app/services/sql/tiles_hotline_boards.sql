@@ -17,3 +17,5 @@ CROSS JOIN LATERAL (
 WHERE b.deleted_at IS NULL
   AND (b.installed_on IS NULL OR b.installed_on <= CAST(:on AS date))
   AND b.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326)
+  AND (CAST(:scope AS bigint) IS NULL
+       OR ST_Intersects((SELECT s.geom FROM admin_unit s WHERE s.id = CAST(:scope AS bigint)), b.geom))

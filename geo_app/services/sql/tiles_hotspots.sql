@@ -19,3 +19,5 @@ CROSS JOIN LATERAL (
 WHERE h.deleted_at IS NULL
   AND h.detected_on <= CAST(:on AS date)
   AND h.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326)
+  AND (CAST(:scope AS bigint) IS NULL
+       OR ST_Intersects((SELECT s.geom FROM admin_unit s WHERE s.id = CAST(:scope AS bigint)), h.geom))

@@ -8,3 +8,5 @@ FROM route r
 WHERE r.deleted_at IS NULL
   AND CAST(:on AS date) IS NOT NULL
   AND r.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326)
+  AND (CAST(:scope AS bigint) IS NULL
+       OR ST_Intersects((SELECT s.geom FROM admin_unit s WHERE s.id = CAST(:scope AS bigint)), r.geom))
