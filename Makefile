@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system venv run test lint format pytest bench clean-db
+.PHONY: help setup system venv run test lint format pytest bench clean-db i18n
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,14 @@ pytest:
 format: ## Reformat the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+i18n: ## Re-extract translatable strings into the Vietnamese catalog and compile it
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
+		--project geo_app --version 0.1.0 --sort-by-file --no-wrap -o geo_app/translations/messages.pot geo_app
+	$(BIN)/pybabel update -i geo_app/translations/messages.pot -d geo_app/translations -l vi \
+		--no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d geo_app/translations -l vi
+	@echo "Now translate the empty msgstr entries in geo_app/translations/vi/LC_MESSAGES/messages.po and run make i18n again."
 
 bench: setup ## Run the benchmark scripts (they print figures)
 	$(BIN)/python scripts/bench/maps.py

@@ -30,6 +30,7 @@ from flask import (
     url_for,
 )
 from flask.sansio.blueprints import BlueprintSetupState
+from flask_babel import gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app.db import session_scope
@@ -152,7 +153,7 @@ def _safe_next(target: str | None) -> str:
 
 def _login_page(error: bool, status: int = 200) -> tuple[str, int]:
     language = lang()
-    title = "Đăng nhập" if language == "vi" else "Log in"
+    title = gettext("Log in")
     next_path = _safe_next(request.values.get("next"))
     page = render_template("login.html", title=title, lang=language, error=error, next=next_path)
     return page, status
