@@ -14,14 +14,17 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     With neither ``database_url`` nor ``GEO_APP_DATABASE_URL``, the embedded cluster is started.
     """
+    from geo_app import i18n
     from geo_app.db import make_engine, resolve_database_url
-    from geo_app.web import auth, errors, health, indicators, layers_api, maps, tiles
+    from geo_app.web import auth, campaign_map, errors, health, indicators, layers_api, maps, tiles
+    from geo_app.web.summary_api import bp as summary_bp
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
     app.extensions["geo_app.settings"] = settings
+    i18n.init_app(app)
     url = database_url or resolve_database_url(settings)
     app.extensions["geo_app.engine"] = make_engine(url, connect_args={"connect_timeout": 5})
     app.register_blueprint(health.bp)
@@ -30,5 +33,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.register_blueprint(layers_api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(indicators.bp)
+    app.register_blueprint(campaign_map.bp)
+    app.register_blueprint(summary_bp)
     errors.register(app)
     return app

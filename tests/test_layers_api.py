@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from geo_app.layers import REGISTRY
 from geo_app.services import layer_api
@@ -74,7 +76,7 @@ def test_filters_month_area_and_status(client: FlaskClient) -> None:
         ("bbox=a,b,c,d", "four numbers"),
         ("zoom=30&bbox=106,9,106.1,9.1", "zoom '30'"),
         ("month=2025-02-30&bbox=106,9,106.1,9.1", "is not YYYY-MM"),
-        ("", "give a bbox or an area"),
+        ("", "give a bbox, an area or a campaign"),
     ],
 )
 def test_refuses_what_is_too_big_or_malformed(
@@ -97,10 +99,31 @@ def test_status_on_a_layer_without_it_and_unknown_layer(client: FlaskClient) -> 
     assert "no filter status" in response.get_json()["error"]
     missing = client.get("/api/layers/nothing/features")
     assert missing.status_code == 404
-    assert "known: communes" in missing.get_json()["error"]
+    assert "known: " in missing.get_json()["error"]
+    assert ", communes, " in missing.get_json()["error"]
 
 
 def test_features_are_capped(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(layer_api, "MAX_FEATURES", 3)
     body = client.get("/api/layers/hotspots/features?area=86").get_json()
     assert len(body["features"]) == 3 and body["truncated"] is True
+
+
+def test_campaign_targets_of_one_campaign(client: FlaskClient, demo_session: Session) -> None:
+    campaign = demo_session.scalar(sa.text("SELECT id FROM campaign WHERE code = 'tra-vinh-2025'"))
+    one = client.get(f"/api/layers/campaign_progress/features?campaign={campaign}").get_json()
+    assert len(one["features"]) == 21
+    # Hóc Môn (79) has targets of another campaign only.
+    other = client.get("/api/layers/campaign_progress/features?area=79").get_json()["features"]
+    query = f"area=79&campaign={campaign}"
+    mixed = client.get(f"/api/layers/campaign_progress/features?{query}").get_json()
+    assert other and mixed["features"] == []
+    assert {f["properties"]["campaign_id"] for f in one["features"]} == {campaign}
+    bad = client.get("/api/layers/campaign_progress/features?campaign=x1")
+    assert bad.status_code == 400 and "campaign" in bad.get_json()["error"]
+
+
+def test_tile_errors_are_json(client: FlaskClient) -> None:
+    response = client.get("/tiles/campaign_progress/10/817/488.mvt")
+    assert response.status_code == 400
+    assert "campaign" in response.get_json()["error"]

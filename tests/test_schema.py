@@ -67,6 +67,11 @@ TILE_LOGGED = (
     "tipoff_inspection",
     "cultivation_site",
     "route",
+    # Campaign progress tiles (migration 0004).
+    "evaluation",
+    "campaign_target",
+    "phase",
+    "campaign",
 )
 
 

@@ -76,7 +76,7 @@ def test_province_page_lists_its_2025_communes(client: FlaskClient) -> None:
     # Units of the former Trà Vinh province are among them (full-resolution seed area).
     for name in ("Phường Trà Vinh", "Xã Càng Long", "Xã Long Hữu"):
         assert name in html
-    assert 'let fields = ["name"];' in html  # names in tooltips
+    assert "/tiles/classification/{z}/{x}/{y}.mvt" in html  # communes drawn by class, as tiles
     _assert_offline(client, html)
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from geo_app.layers import admin_units, cultivation, facilities, hotspots, routes
+from geo_app.layers import (
+    admin_units,
+    campaign_progress,
+    classification,
+    cultivation,
+    facilities,
+    hotspots,
+    routes,
+)
 from geo_app.layers.base import LayerQuery, LayerSpec
 
 REGISTRY: dict[str, LayerSpec] = {
@@ -13,11 +21,13 @@ REGISTRY: dict[str, LayerSpec] = {
         admin_units.COMMUNES,
         admin_units.HAMLETS,
         admin_units.RESIDENTIAL_GROUPS,
+        classification.CLASSIFICATION,
         hotspots.HOTSPOTS,
         facilities.HOTLINE_BOARDS,
         facilities.TIPOFF_BOXES,
         cultivation.CULTIVATION_SITES,
         routes.KEY_ROUTES,
+        campaign_progress.CAMPAIGN_PROGRESS,
     )
 }
 

@@ -61,6 +61,34 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "stale": ("Trên 90 ngày", "Over 90 days"),
         "never": ("Chưa kiểm tra", "Never checked"),
     },
+    "classification_class": {
+        "type_1": ("Trọng điểm loại I", "Key area type I"),
+        "type_2": ("Trọng điểm loại II", "Key area type II"),
+        "type_3": ("Trọng điểm loại III", "Key area type III"),
+        "less_complex": ("Ít phức tạp", "Less complex"),
+        "drug_free": ("Không ma túy", "Drug-free"),
+        "insufficient_data": ("Thiếu dữ liệu", "Insufficient data"),
+        "no_data": ("Chưa có số liệu", "No data"),
+    },
+    "campaign_progress": {
+        "recognised": ("Đã được công nhận", "Recognised"),
+        "share_high": ("Đạt từ 75 % tiêu chí", "75 % of criteria met or more"),
+        "share_mid": ("Đạt 50–75 % tiêu chí", "50–75 % of criteria met"),
+        "share_low": ("Đạt 25–50 % tiêu chí", "25–50 % of criteria met"),
+        "share_none": ("Đạt dưới 25 % tiêu chí", "Under 25 % of criteria met"),
+        "not_evaluated": ("Chưa đánh giá", "Not evaluated yet"),
+    },
+    "evaluation_verdict": {
+        "recognised": ("Đủ điều kiện công nhận", "Recognised"),
+        "not_recognised": ("Chưa đạt", "Not recognised"),
+        "insufficient_data": ("Chưa đủ dữ liệu", "Insufficient data"),
+    },
+    "criterion_verdict": {
+        "met": ("Đạt", "Met"),
+        "not_met": ("Không đạt", "Not met"),
+        "insufficient_data": ("Chưa đủ dữ liệu", "Insufficient data"),
+        "not_checked": ("Chưa kiểm tra", "Not checked"),
+    },
 }
 
 

@@ -5,6 +5,7 @@ Views fetch the data (through services) and hand it here; this module only draws
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,15 +13,47 @@ from typing import Any, cast
 
 import folium
 from branca.element import Figure, JavascriptLink
-from folium.plugins import VectorGridProtobuf
+from folium.map import CustomPane
+from folium.plugins import MarkerCluster, VectorGridProtobuf
+from folium.utilities import JsCode
 from markupsafe import Markup
 
-from geo_app.layers.base import Lang, LayerSpec
+from geo_app.layers.base import Lang, LayerSpec, Style
 from geo_app.web.assets import localize
 
 VIETNAM_BOUNDS = ((8.2, 102.1), (23.4, 109.5))
 NO_BASEMAP_BACKGROUND = "#f2efe9"
 POINT_RADIUS = 6
+PIN_SIZE = 22
+MAX_ZOOM = 19
+MASK_PANE = "geoAppMask"
+OVER_PANE = "geoAppOver"
+WORLD_RING = [[-180.0, -85.0], [180.0, -85.0], [180.0, 85.0], [-180.0, 85.0], [-180.0, -85.0]]
+MASK_STYLE = {
+    "color": "#1f3b57",
+    "weight": 3,
+    "opacity": 0.95,
+    "fillColor": "#1d2733",
+    "fillOpacity": 0.35,
+    "fillRule": "evenodd",
+}
+CLUSTER_OPTIONS = {
+    "maxClusterRadius": 40,
+    "disableClusteringAtZoom": 17,
+    "showCoverageOnHover": False,
+    "spiderfyOnMaxZoom": True,
+}
+BIND_POPUP = """function (feature, layer) {
+    layer.bindPopup(feature.properties.popup_html, {maxWidth: 320});
+    layer.bindTooltip(feature.properties.tooltip_html, {direction: "top"});
+}"""
+CLUSTER_ICON = """function (cluster) {
+    return L.divIcon({
+        html: "<span>" + cluster.getChildCount() + "</span>",
+        className: "geo-app-cluster geo-app-cluster-%s",
+        iconSize: L.point(32, 32)
+    });
+}"""
 
 
 @dataclass(frozen=True)
@@ -32,19 +65,24 @@ class MapComponents:
     script: Markup
 
 
-def new_map(basemap: str) -> folium.Map:
-    """An empty map with the configured basemap (``none``, ``osm`` or a tile URL template)."""
+def new_map(basemap: str, *, prefer_canvas: bool = True) -> folium.Map:
+    """An empty map with the configured basemap (``none``, ``osm`` or a tile URL template).
+
+    Pages that embed few paths draw them as SVG (``prefer_canvas=False``): SVG paths can be
+    filled with the legend's hatch pattern and let clicks through where nothing is painted.
+    """
     fmap = folium.Map(
         location=(16.0, 106.0),
         zoom_start=6,
         tiles=None,
         control_scale=True,
-        prefer_canvas=True,
+        prefer_canvas=prefer_canvas,
         zoom_snap=0.25,
         zoom_delta=0.5,
         width="100%",
         height="100%",
     )
+    fmap.options["maxZoom"] = MAX_ZOOM  # clustering needs the map's own (maybe no basemap)
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(fmap)
     elif basemap != "none":
@@ -54,21 +92,17 @@ def new_map(basemap: str) -> folium.Map:
     return fmap
 
 
-def add_layer(
-    fmap: folium.Map,
-    spec: LayerSpec,
-    collection: dict[str, Any],
-    lang: Lang,
-    *,
-    show: bool = True,
-) -> folium.GeoJson:
-    """Draw one layer: declared style, tooltip, popup fields and the drill-down link."""
+def _prepare_popups(
+    spec: LayerSpec, collection: dict[str, Any], lang: Lang, link_suffix: str
+) -> folium.GeoJsonPopup:
+    """Fill every popup field (a dash when empty), add the drill-down link, make the popup."""
     link_label = "Xem chi tiết →" if lang == "vi" else "Open →"
-    fields = [f for f in spec.popup_fields]
+    fields = list(spec.popup_fields)
     for item in collection["features"]:
         props = item["properties"]
         if spec.link_field and props.get(spec.link_field):
-            props["link_html"] = f'<a href="{props[spec.link_field]}">{link_label}</a>'
+            href = html.escape(str(props[spec.link_field]) + link_suffix, quote=True)
+            props["link_html"] = f'<a href="{href}">{link_label}</a>'
         for f in fields:
             props.setdefault(f.name, None)
             if props[f.name] is None:
@@ -76,29 +110,186 @@ def add_layer(
     popup_names = [f.name for f in fields]
     popup_labels = [f.label(lang) for f in fields]
     if spec.link_field:
+        for item in collection["features"]:
+            item["properties"].setdefault("link_html", "")
         popup_names.append("link_html")
         popup_labels.append("")
-    style = spec.style
+    return folium.GeoJsonPopup(fields=popup_names, aliases=popup_labels, localize=True)
+
+
+def add_layer(
+    fmap: folium.Map,
+    spec: LayerSpec,
+    collection: dict[str, Any],
+    lang: Lang,
+    *,
+    show: bool = True,
+    link_suffix: str = "",
+    pane: str | None = None,
+    interactive: bool = True,
+    name: str | None = None,
+    style: Style | None = None,
+) -> folium.GeoJson:
+    """Draw one layer: declared style, tooltip, popup fields and the drill-down link.
+
+    ``link_suffix`` (e.g. ``?month=2025-10``) is added to drill-down links; ``pane`` names a
+    pane made by :func:`add_panes`; a layer that is not ``interactive`` has no popup and lets
+    clicks through to what lies below; ``style`` replaces the layer's declared one.
+    """
+    drawn = style or spec.style
 
     def style_function(feature: dict[str, Any]) -> dict[str, object]:
-        return style.for_properties(feature.get("properties", {}))
+        return drawn.for_properties(feature.get("properties", {}))
 
     marker = None
     if spec.geometry_type == "Point":
         marker = folium.CircleMarker(radius=POINT_RADIUS, weight=1, fill=True, fill_opacity=0.9)
+    extra: dict[str, Any] = {}
+    if pane is not None:
+        extra["pane"] = pane
+    if interactive:
+        popup = _prepare_popups(spec, collection, lang, link_suffix)
+        tooltip = folium.GeoJsonTooltip(fields=[spec.tooltip_field], labels=False, sticky=False)
+        layer = folium.GeoJson(
+            collection,
+            name=name or spec.title(lang),
+            marker=marker,
+            style_function=style_function,
+            highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+            tooltip=tooltip,
+            popup=popup,
+            show=show,
+            embed=True,
+            **extra,
+        )
+    else:
+        layer = folium.GeoJson(
+            collection,
+            name=name or spec.title(lang),
+            marker=marker,
+            style_function=style_function,
+            show=show,
+            embed=True,
+            interactive=False,
+            **extra,
+        )
+    layer.add_to(fmap)
+    return layer
+
+
+def add_panes(fmap: folium.Map) -> None:
+    """Panes above the vector tiles: the area mask, then embedded lines and fields.
+
+    Neither takes pointer events itself, so a click where nothing of theirs is painted reaches
+    the tiles below; their interactive SVG paths still take clicks (Leaflet's CSS).
+    """
+    CustomPane(MASK_PANE, z_index=450, pointer_events=False).add_to(fmap)
+    CustomPane(OVER_PANE, z_index=460, pointer_events=False).add_to(fmap)
+
+
+def add_mask(fmap: folium.Map, outline: dict[str, Any], *, name: str) -> folium.GeoJson | None:
+    """Dim everything outside the outline's polygons and draw their edge thick.
+
+    One polygon: the world with the outline's rings as holes (even-odd fill), so the outline's
+    coordinates are embedded once. Not interactive and not in the layer control.
+    """
+    holes: list[Any] = []
+    for item in outline["features"]:
+        geometry = item.get("geometry") or {}
+        if geometry.get("type") == "Polygon":
+            holes.append(geometry["coordinates"][0])
+        elif geometry.get("type") == "MultiPolygon":
+            holes.extend(part[0] for part in geometry["coordinates"])
+    if not holes:
+        return None
+    mask = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "Polygon", "coordinates": [WORLD_RING, *holes]},
+    }
     layer = folium.GeoJson(
-        collection,
-        name=spec.title(lang),
-        marker=marker,
-        style_function=style_function,
-        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=[spec.tooltip_field], labels=False, sticky=False),
-        popup=folium.GeoJsonPopup(fields=popup_names, aliases=popup_labels, localize=True),
-        show=show,
+        mask,
+        name=name,
+        style_function=lambda _f: MASK_STYLE,
+        interactive=False,
+        control=False,
+        pane=MASK_PANE,
         embed=True,
     )
     layer.add_to(fmap)
     return layer
+
+
+PinStyle = Callable[[dict[str, Any]], tuple[str, str, str]]
+"""A feature's properties -> (glyph, fill colour, shape "circle" or "square")."""
+
+
+def add_points(
+    fmap: folium.Map,
+    spec: LayerSpec,
+    collection: dict[str, Any],
+    lang: Lang,
+    pin: PinStyle,
+    *,
+    show: bool = True,
+    link_suffix: str = "",
+) -> MarkerCluster:
+    """Point features as glyph markers (by ``pin``), clustered where they crowd, with popups.
+
+    Each marker gets its own popup and tooltip: a cluster takes the markers out of their
+    GeoJSON group, whose own popup binding would then never open.
+    """
+    _prepare_popups(spec, collection, lang, link_suffix)
+    for item in collection["features"]:
+        props = item["properties"]
+        props["popup_html"] = _popup_table(spec, props, lang)
+        props["tooltip_html"] = str(props.get(spec.tooltip_field) or "")
+
+    def style_function(feature: dict[str, Any]) -> dict[str, object]:
+        glyph, colour, shape = pin(feature.get("properties", {}))
+        return {
+            "html": (
+                f'<span class="pin pin-{shape}" style="background-color:{html.escape(colour)}">'
+                f"{html.escape(glyph)}</span>"
+            ),
+        }
+
+    cluster = MarkerCluster(
+        name=spec.title(lang),
+        show=show,
+        icon_create_function=CLUSTER_ICON % spec.name.replace("_", "-"),
+        options=CLUSTER_OPTIONS,
+    )
+    cluster.add_to(fmap)
+    marker = folium.Marker(
+        icon=folium.DivIcon(
+            icon_size=(PIN_SIZE, PIN_SIZE),
+            icon_anchor=(PIN_SIZE // 2, PIN_SIZE // 2),
+            popup_anchor=(0, -PIN_SIZE // 2),
+            class_name="geo-app-pin",
+        )
+    )
+    folium.GeoJson(
+        collection,
+        name=spec.title(lang),
+        marker=marker,
+        style_function=style_function,
+        on_each_feature=JsCode(BIND_POPUP),
+        control=False,
+        embed=True,
+    ).add_to(cluster)
+    return cluster
+
+
+def _popup_table(spec: LayerSpec, props: dict[str, Any], lang: Lang) -> str:
+    """A popup as HTML: the layer's title, then its popup fields (values are escaped already,
+    by the features service; labels are escaped here)."""
+    rows = "".join(
+        f"<tr><th>{html.escape(f.label(lang))}</th><td>{props.get(f.name, '—')}</td></tr>"
+        for f in spec.popup_fields
+    )
+    link = props.get("link_html", "")
+    return f"<p><b>{html.escape(spec.title(lang))}</b></p><table>{rows}</table>{link}"
 
 
 def add_vector_tiles(

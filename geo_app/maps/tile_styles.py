@@ -7,7 +7,9 @@ turns this config into VectorGrid styles and click popups.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from geo_app.layers.base import Lang, LayerSpec
 from geo_app.layers.vocab import LABELS
@@ -20,6 +22,7 @@ VOCABULARY: dict[str, dict[str, str]] = {
     "tipoff_boxes": {"site": "facility_site", "status": "facility_condition", "ageing": "ageing"},
     "cultivation_sites": {"status": "cultivation_status"},
     "routes": {"kind": "route_kind"},
+    "classification": {"class": "classification_class"},
 }
 PROPERTY_LABELS: dict[str, tuple[str, str]] = {
     "name": ("Tên", "Name"),
@@ -29,7 +32,13 @@ PROPERTY_LABELS: dict[str, tuple[str, str]] = {
     "site": ("Vị trí", "Site"),
     "ageing": ("Kiểm tra lần cuối", "Last checked"),
     "plant_count": ("Số cây", "Plants"),
+    "class": ("Phân loại", "Class"),
+    "criteria_vi": ("Tiêu chí", "Criteria"),
+    "criteria_en": ("Tiêu chí", "Criteria"),
+    "month": ("Tháng số liệu", "Data month"),
 }
+"""Popup rows, in this order. A property ending in ``_vi`` or ``_en`` is shown only on pages
+in that language (the tiles carry both, so one cached tile serves both languages)."""
 FLAG_LABELS: dict[str, tuple[str, str]] = {"active": ("đang hoạt động", "active")}
 KINDS = {"MultiPolygon": "area", "Point": "point", "MultiLineString": "line"}
 COUNT_FILL = "#b2182b"
@@ -39,8 +48,16 @@ def _pick(pair: tuple[str, str], lang: Lang) -> str:
     return pair[0] if lang == "vi" else pair[1]
 
 
-def tile_config(name: str, lang: Lang) -> dict[str, Any]:
-    """The config of tile set (or layer) ``name`` for ``vector_tiles.js``."""
+def tile_config(
+    name: str, lang: Lang, link_query: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The config of tile set (or layer) ``name`` for ``vector_tiles.js``.
+
+    ``link_query`` (e.g. the page's month) is added to the drill-down links, with ``lang``.
+    """
+    query = dict(link_query or {})
+    if lang == "en":
+        query["lang"] = "en"
     layers: dict[str, Any] = {}
     for spec in tiled_layers(name):
         layers[spec.name] = _features(spec, lang)
@@ -50,7 +67,7 @@ def tile_config(name: str, lang: Lang) -> dict[str, Any]:
     return {
         "layers": layers,
         "linkLabel": "Xem chi tiết →" if lang == "vi" else "Open →",
-        "linkSuffix": "?lang=en" if lang == "en" else "",
+        "linkSuffix": "?" + urlencode(query) if query else "",
     }
 
 
@@ -74,13 +91,20 @@ def _features(spec: LayerSpec, lang: Lang) -> dict[str, Any]:
         "style": _style(spec),
         "fillBy": list(spec.style.fill_by) if spec.style.fill_by else None,
         "fields": [  # in PROPERTY_LABELS' order: the name first
-            [p, _pick(label, lang)] for p, label in PROPERTY_LABELS.items() if p in tiles.properties
+            [p, _pick(label, lang)]
+            for p, label in PROPERTY_LABELS.items()
+            if p in tiles.properties and _in_language(p, lang)
         ],
         "values": {
             prop: {code: _pick(pair, lang) for code, pair in LABELS[vocab].items()}
             for prop, vocab in vocabulary.items()
         },
     }
+
+
+def _in_language(prop: str, lang: Lang) -> bool:
+    other = "_en" if lang == "vi" else "_vi"
+    return not prop.endswith(other)
 
 
 def _counts(spec: LayerSpec, lang: Lang) -> dict[str, Any]:

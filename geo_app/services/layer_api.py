@@ -92,6 +92,8 @@ class FeatureRequest:
     lang: Lang = "vi"
     scope_unit_id: int | None = None
     """The asking user's scope; sensitive layers answer only inside it."""
+    campaign: int | None = None
+    """One campaign, for the layers about campaigns (``campaign_progress``)."""
 
 
 def features(session: Session, name: str, asked: FeatureRequest) -> dict[str, Any]:
@@ -99,8 +101,11 @@ def features(session: Session, name: str, asked: FeatureRequest) -> dict[str, An
     spec = REGISTRY.get(name)
     if spec is None:
         raise NotFound(f"no layer {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    if asked.bbox is None and asked.area is None and spec.geometry_type != "Point":
-        raise InvalidInput(f"layer {name}: give a bbox or an area (the whole country is too big)")
+    bounded = asked.bbox is not None or asked.area is not None or asked.campaign is not None
+    if not bounded and spec.geometry_type != "Point":
+        raise InvalidInput(
+            f"layer {name}: give a bbox, an area or a campaign (the whole country is too big)"
+        )
     if asked.bbox is not None:
         check_span(asked.bbox, asked.zoom)
     query = LayerQuery(
@@ -111,6 +116,7 @@ def features(session: Session, name: str, asked: FeatureRequest) -> dict[str, An
         simplify_degrees=_simplify(asked.zoom),
         lang=asked.lang,
         scope_unit_id=asked.scope_unit_id,
+        campaign_id=asked.campaign,
     )
     try:
         spec.build_query(query)

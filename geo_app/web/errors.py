@@ -9,7 +9,8 @@ from geo_app.errors import GeoAppError
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """Machine paths (APIs, tiles, health) get JSON errors; people get a page."""
+    return request.path.startswith(("/api/", "/tiles/")) or request.path == "/healthz"
 
 
 def register(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 Query parameters of features: ``bbox=west,south,east,north`` (degrees), ``zoom`` (0-22: coarser
 zooms get simplified geometry and may span more), ``month`` (YYYY-MM or YYYY-MM-DD), ``area``
-(a unit code), ``status`` (comma-separated), ``lang``.
+(a unit code), ``status`` (comma-separated), ``campaign`` (an id, for campaign layers), ``lang``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def features(name: str) -> Response:
         status=tuple(s.strip() for s in request.args.get("status", "").split(",") if s.strip()),
         lang=lang(),
         scope_unit_id=scope_unit_id(),
+        campaign=_campaign(request.args.get("campaign")),
     )
     with read_session() as session:
         collection = layer_api.features(session, name, asked)
@@ -60,6 +61,14 @@ def _bbox(text: str | None) -> layer_api.BBox | None:
             f"bbox {text!r} must be west < east within ±180 and south < north within ±90"
         )
     return values
+
+
+def _campaign(text: str | None) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise InvalidInput(f"campaign {text!r} is not a whole number (a campaign id)")
+    return int(text)
 
 
 def _zoom(text: str | None) -> int | None:

@@ -1,0 +1,193 @@
+"""The map legend: a Leaflet control drawn from the layers' own colours, in the page language.
+
+Served inline with the page (no CDN, no image): swatches are CSS boxes, the hatching of
+"insufficient data" a CSS gradient, and the SVG pattern the map fills with (``HATCH_ID``) is
+defined here, outside anything that can be collapsed, so ``url(#…)`` fills always resolve.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo_app.layers.base import Lang
+from geo_app.layers.classification import CLASS_COLOURS, CLASSES, HATCH_ID, INSUFFICIENT
+from geo_app.layers.facilities import AGEING_COLOURS
+from geo_app.layers.hotspots import STATUS_COLOURS
+from geo_app.layers.vocab import label
+
+Shape = Literal["box", "circle", "square"]
+
+TEXT: dict[str, tuple[str, str]] = {
+    "legend": ("Chú giải", "Legend"),
+    "classes": ("Phân loại xã, phường", "Commune classification"),
+    "as_of": ("Số liệu đến tháng {month}", "Data up to {month}"),
+    "hotspots": ("Điểm, tụ điểm (màu theo tình trạng)", "Hotspots (colour by status)"),
+    "kinds": ("Loại điểm", "Hotspot kinds"),
+    "facilities": ("Bảng tin ☎, hòm thư ✉: kiểm tra lần cuối", "Boards ☎, boxes ✉: last checked"),
+}
+
+HOTSPOT_GLYPHS: dict[str, str] = {
+    "complex_point": "P",
+    "den": "T",
+    "retail": "B",
+    "use_site": "S",
+}
+"""One letter per hotspot kind (the initial of its Vietnamese name), drawn in the marker."""
+BOARD_GLYPH = "☎"
+BOX_GLYPH = "✉"
+HATCH_LINE = "#4d4d4d"
+
+
+def text(key: str, lang: Lang) -> str:
+    pair = TEXT[key]
+    return pair[0] if lang == "vi" else pair[1]
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    """One row: a swatch (colour, optional hatching or glyph) and its label."""
+
+    label: str
+    colour: str
+    hatch: bool = False
+    shape: Shape = "box"
+    glyph: str = ""
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class LegendSection:
+    title: str
+    items: tuple[LegendItem, ...]
+    subtitle: str = ""
+
+
+def classification_section(
+    lang: Lang, *, month: str | None = None, counts: Mapping[str, int] | None = None
+) -> LegendSection:
+    """The five classes, insufficient data (hatched) and no data, with counts when given."""
+    items = tuple(
+        LegendItem(
+            label=label("classification_class", code, lang),
+            colour=CLASS_COLOURS[code],
+            hatch=code == INSUFFICIENT,
+            count=None if counts is None else counts.get(code, 0),
+        )
+        for code in CLASSES
+    )
+    subtitle = text("as_of", lang).format(month=month) if month else ""
+    return LegendSection(text("classes", lang), items, subtitle)
+
+
+def hotspot_sections(lang: Lang) -> tuple[LegendSection, ...]:
+    """Hotspot colours by status and letters by kind."""
+    statuses = tuple(
+        LegendItem(label("hotspot_status", code, lang), colour, shape="circle")
+        for code, colour in STATUS_COLOURS.items()
+    )
+    kinds = tuple(
+        LegendItem(label("hotspot_kind", code, lang), "#ffffff", shape="circle", glyph=glyph)
+        for code, glyph in HOTSPOT_GLYPHS.items()
+    )
+    return (
+        LegendSection(text("hotspots", lang), statuses),
+        LegendSection(text("kinds", lang), kinds),
+    )
+
+
+def facility_section(lang: Lang) -> LegendSection:
+    """Boards and boxes coloured by how long since they were last checked."""
+    items = tuple(
+        LegendItem(label("ageing", code, lang), colour, shape="square")
+        for code, colour in AGEING_COLOURS.items()
+    )
+    return LegendSection(text("facilities", lang), items)
+
+
+def _swatch(item: LegendItem) -> str:
+    classes = ["swatch", f"swatch-{item.shape}"]
+    if item.hatch:
+        classes.append("swatch-hatch")
+    glyph = html.escape(item.glyph)
+    return (
+        f'<span class="{" ".join(classes)}" style="background-color:{html.escape(item.colour)}"'
+        f' aria-hidden="true">{glyph}</span>'
+    )
+
+
+def legend_html(sections: tuple[LegendSection, ...], lang: Lang) -> str:
+    """The legend's HTML (every label escaped) with the SVG hatch pattern beside it."""
+    parts = [
+        '<svg class="legend-defs" width="0" height="0" aria-hidden="true" focusable="false">'
+        f'<defs><pattern id="{HATCH_ID}" patternUnits="userSpaceOnUse" width="8" height="8"'
+        ' patternTransform="rotate(45)">'
+        f'<rect width="8" height="8" fill="{CLASS_COLOURS[INSUFFICIENT]}"/>'
+        f'<line x1="0" y1="0" x2="0" y2="8" stroke="{HATCH_LINE}" stroke-width="3"/>'
+        "</pattern></defs></svg>",
+        f'<details class="legend-box" open><summary>{html.escape(text("legend", lang))}</summary>',
+    ]
+    for section in sections:
+        parts.append(f"<section><h3>{html.escape(section.title)}</h3>")
+        if section.subtitle:
+            parts.append(f'<p class="legend-sub">{html.escape(section.subtitle)}</p>')
+        parts.append("<ul>")
+        for item in section.items:
+            count = "" if item.count is None else f'<span class="legend-count">{item.count}</span>'
+            parts.append(
+                f'<li>{_swatch(item)}<span class="legend-label">{html.escape(item.label)}'
+                f"</span>{count}</li>"
+            )
+        parts.append("</ul></section>")
+    parts.append("</details>")
+    return "".join(parts)
+
+
+class Legend(MacroElement):
+    """A Leaflet control holding the legend; collapsed at first on narrow screens."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var control = L.control({position: {{ this.position|tojson }}});
+            control.onAdd = function () {
+                var div = L.DomUtil.create("div", "geo-app-legend");
+                div.innerHTML = {{ this.html_json }};
+                if (window.matchMedia && window.matchMedia("(max-width: 600px)").matches) {
+                    div.querySelector("details").removeAttribute("open");
+                }
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            control.addTo({{ this._parent.get_name() }});
+        }());
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, position: str = "bottomright") -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.position = position
+        self.html_json = json.dumps(html_text, ensure_ascii=False).replace("</", "<\\/")
+
+
+def add_legend(
+    fmap: folium.Map,
+    sections: tuple[LegendSection, ...],
+    lang: Lang,
+    *,
+    position: str = "bottomright",
+) -> Legend:
+    legend = Legend(legend_html(sections, lang), position)
+    legend.add_to(fmap)
+    return legend

@@ -1,0 +1,281 @@
+"""The classification map pages in real headless Chromium (Debian's /usr/bin/chromium).
+
+Offline (every request to the app itself), no console error, the Vietnamese legend, a click on a
+commune opening its class and criteria, the month selector redrawing the tiles, a phone-sized
+viewport without horizontal scrolling. Screenshots go to test-output/.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import sqlalchemy as sa
+from conftest import browser_log_in
+from flask import Flask
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Error,
+    Page,
+    Request,
+    Response,
+    sync_playwright,
+)
+from sqlalchemy.orm import Session
+from waitress.server import create_server
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CLASSES_VI = (
+    "Trọng điểm loại I",
+    "Trọng điểm loại II",
+    "Trọng điểm loại III",
+    "Ít phức tạp",
+    "Không ma túy",
+)
+MAP_OBJECT = "Object.keys(window).find((k) => k.startsWith('map_') && window[k].getZoom)"
+
+
+@pytest.fixture(scope="module")
+def live_url(app: Flask) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, in a thread."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class PageWatch:
+    """Console errors, page errors and every URL the page asked for."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", self._page_error)
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def _page_error(self, error: Error) -> None:
+        self.errors.append(str(error))
+
+    def _request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def _response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.errors.append(f"HTTP {response.status} for {response.url}")
+
+    def tiles(self, name: str) -> list[str]:
+        return [url for url in self.requests if f"/tiles/{name}/" in url]
+
+
+def _open(browser: Browser, url: str, width: int, height: int) -> tuple[Page, PageWatch]:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    parts = urlparse(url)
+    browser_log_in(page, f"{parts.scheme}://{parts.netloc}")
+    watch = PageWatch(page)
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_selector(".leaflet-container")
+    return page, watch
+
+
+def _assert_local(watch: PageWatch, live_url: str) -> None:
+    origin = urlparse(live_url)
+    assert watch.requests
+    for url in watch.requests:
+        parsed = urlparse(url)
+        if parsed.scheme in {"data", "blob", "about"}:
+            continue
+        assert (parsed.hostname, parsed.port) == (origin.hostname, origin.port), url
+
+
+def test_province_page_loads_offline_with_the_vietnamese_legend(
+    browser: Browser, live_url: str, output_dir: Path
+) -> None:
+    page, watch = _open(browser, live_url + "/map/province/86", 1920, 1080)
+    assert watch.errors == []
+    _assert_local(watch, live_url)
+    assert watch.tiles("classification") and watch.tiles("hotspots")
+    assert not watch.tiles("hotline_boards")  # hidden until chosen in the layer control
+    legend = page.locator(".geo-app-legend")
+    assert legend.is_visible()
+    text = legend.inner_text()
+    for label in CLASSES_VI:
+        assert label in text, label
+    assert "Thiếu dữ liệu" in text and "Chưa có số liệu" in text
+    # The communes are drawn by class: the DESIGN colours are on the map's paths.
+    fills = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.leaflet-geoAppTiles-pane path'))"
+        ".map((p) => p.getAttribute('fill'))"
+    )
+    assert "#b2182b" in fills or "#ef8a62" in fills
+    assert any(f and f.startswith("url(#geo-app-hatch)") for f in fills)
+    assert page.locator(".leaflet-control-layers").count() == 1
+    assert page.locator(".leaflet-control-scale").count() == 1
+    page.screenshot(path=str(output_dir / "maps_province_86_1920x1080.png"))
+    page.close()
+
+
+def _clickable_commune(session: Session) -> dict[str, Any]:
+    """A classified commune of province 86 with criteria that fired, whose inscribed circle's
+    centre lies away from routes, fields and hotspots (which are drawn over the communes)."""
+    row = session.execute(
+        sa.text(
+            """
+            SELECT u.code, u.name, ST_X(m.center) AS lon, ST_Y(m.center) AS lat,
+                   c.criteria -> 0 ->> 'text_vi' AS criterion
+            FROM admin_unit u
+            JOIN admin_unit p ON p.id = u.parent_id AND p.code = '86'
+            CROSS JOIN LATERAL ST_MaximumInscribedCircle(u.geom) m
+            CROSS JOIN LATERAL (
+                SELECT k.class, k.criteria FROM classification k
+                WHERE k.admin_unit_id = u.id ORDER BY k.month DESC LIMIT 1
+            ) c
+            WHERE u.valid_to IS NULL
+              AND c.class IN ('type_1', 'type_2', 'type_3')
+              AND jsonb_array_length(c.criteria) > 0
+              AND NOT EXISTS (SELECT 1 FROM route r
+                              WHERE ST_DWithin(r.geom::geography, m.center::geography, 2000))
+              AND NOT EXISTS (SELECT 1 FROM cultivation_site s
+                              WHERE ST_DWithin(s.geom::geography, m.center::geography, 1500))
+              AND NOT EXISTS (SELECT 1 FROM hotspot h
+                              WHERE ST_DWithin(h.geom::geography, m.center::geography, 1500))
+            ORDER BY m.radius DESC
+            LIMIT 1
+            """
+        )
+    ).one()
+    return dict(row._mapping)
+
+
+def _click_at(page: Page, lat: float, lon: float) -> None:
+    x, y = page.evaluate(
+        f"""([lat, lon]) => {{
+            const map = window[{MAP_OBJECT}];
+            const point = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return [point.x + box.left, point.y + box.top];
+        }}""",
+        [lat, lon],
+    )
+    page.mouse.click(x, y)
+
+
+def test_clicking_a_commune_opens_its_class_and_criteria(
+    browser: Browser, live_url: str, demo_session: Session, output_dir: Path
+) -> None:
+    commune = _clickable_commune(demo_session)
+    page, watch = _open(browser, live_url + "/map/province/86", 1920, 1080)
+    zoom = page.evaluate(f"() => window[{MAP_OBJECT}].getZoom()")
+    assert zoom >= 7  # the classification tiles are drawn from zoom 7
+    _click_at(page, commune["lat"], commune["lon"])
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert commune["name"] in text
+    assert "Phân loại" in text and any(label in text for label in CLASSES_VI[:3])
+    assert "Tiêu chí" in text and commune["criterion"] in text
+    assert "Tháng số liệu" in text
+    link = popup.locator("a")
+    assert link.get_attribute("href") == f"/map/commune/{commune['code']}"
+    page.wait_for_timeout(400)  # the popup fades in
+    page.screenshot(path=str(output_dir / "maps_province_86_popup.png"))
+    assert watch.errors == []
+    page.close()
+
+
+def test_month_selector_redraws_the_map_as_of_that_month(browser: Browser, live_url: str) -> None:
+    page, watch = _open(browser, live_url + "/map/province/86", 1280, 800)
+    assert all("month=" not in url for url in watch.tiles("classification"))
+    with page.expect_navigation():
+        page.select_option("#month-select", "2025-08")
+    page.wait_for_load_state("networkidle")
+    assert parse_qs(urlparse(page.url).query)["month"] == ["2025-08"]
+    redrawn = [url for url in watch.tiles("classification") if "month=2025-08-31" in url]
+    assert redrawn
+    assert page.locator("#month-select").input_value() == "2025-08"
+    assert "08/2025" in page.locator(".geo-app-legend").inner_text()
+    assert watch.errors == []
+    page.close()
+
+
+def test_phone_viewport_shows_map_and_panel_without_horizontal_scroll(
+    browser: Browser, live_url: str, output_dir: Path
+) -> None:
+    page, watch = _open(browser, live_url + "/map/province/86", 360, 740)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    map_box = page.locator(".leaflet-container").bounding_box()
+    assert map_box is not None and map_box["width"] <= 360 and map_box["height"] > 300
+    legend = page.locator(".geo-app-legend details")
+    assert legend.get_attribute("open") is None  # collapsed at first on a phone
+    page.screenshot(path=str(output_dir / "maps_province_86_360x740.png"))
+    page.locator(".month-form").scroll_into_view_if_needed()
+    assert page.locator(".month-form select").is_visible()
+    assert watch.errors == []
+    page.close()
+
+
+def test_commune_page_draws_pins_with_popups(
+    browser: Browser, live_url: str, output_dir: Path
+) -> None:
+    page, watch = _open(browser, live_url + "/map/commune/29242", 1920, 1080)
+    assert watch.errors == []
+    _assert_local(watch, live_url)
+    assert not watch.tiles("classification")  # a commune's features are embedded
+    pins = page.locator(".geo-app-pin")
+    assert pins.count() > 0
+    pins.first.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert "Tình trạng" in popup.inner_text()
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(output_dir / "maps_commune_29242_1920x1080.png"))
+    page.close()
+
+
+def test_pre_2025_commune_page_shows_the_merge(
+    browser: Browser, live_url: str, output_dir: Path
+) -> None:
+    page, watch = _open(browser, live_url + "/map/commune/29392", 360, 740)
+    note = page.locator(".page-note-merged")
+    assert note.is_visible() or note.count() == 1
+    assert "đã sáp nhập vào" in note.inner_text()
+    assert note.locator("a").get_attribute("href") == "/map/commune/29386"
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    page.screenshot(path=str(output_dir / "maps_commune_29392_360x740.png"), full_page=True)
+    assert watch.errors == []
+    page.close()

@@ -1,0 +1,262 @@
+"""The province and commune map pages: classes as of a month, legend, notes, scope, size."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import log_in
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from geo_app.web.assets import assert_no_external_assets
+
+CAMPAIGNS = Path(__file__).resolve().parent.parent / "geo_app" / "demo" / "campaigns.json"
+CLASSES_VI = (
+    "Trọng điểm loại I",
+    "Trọng điểm loại II",
+    "Trọng điểm loại III",
+    "Ít phức tạp",
+    "Không ma túy",
+)
+TILE_URL = re.compile(r"'(/tiles/(\w+)/\{z\}/\{x\}/\{y\}\.mvt\?v=\d+(?:&month=([\d-]+))?)'")
+PANEL_ITEM = re.compile(
+    r'<li><span class="swatch[^"]*" style="background-color:[^"]+" title="([^"]+)"></span>\s*'
+    r'<span class="unit-name"><a href="/map/commune/(\w+)'
+)
+
+
+@pytest.fixture
+def client(national_client: FlaskClient) -> FlaskClient:
+    return national_client
+
+
+def _get(client: FlaskClient, path: str, status: int = 200) -> str:
+    response = client.get(path)
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    return response.get_data(as_text=True)
+
+
+def _panel_classes(html: str) -> dict[str, str]:
+    return {code: label for label, code in PANEL_ITEM.findall(html)}
+
+
+def _tiles(html: str) -> dict[str, str | None]:
+    return {name: month or None for _, name, month in TILE_URL.findall(html)}
+
+
+def test_province_page_draws_classes_from_tiles_with_a_vietnamese_legend(
+    client: FlaskClient,
+) -> None:
+    html = _get(client, "/map/province/86")
+    assert_no_external_assets(html)
+    for label in CLASSES_VI:
+        assert f">{label}<" in html, label  # in the legend control
+    assert ">Thiếu dữ liệu<" in html and ">Chưa có số liệu<" in html
+    assert re.search(r'<pattern id=\\?"geo-app-hatch\\?"', html)  # inside the legend's JSON
+    tiles = _tiles(html)
+    assert set(tiles) == {"classification", "hamlets", "hotspots", "hotline_boards", "tipoff_boxes"}
+    # Hamlets, boards and boxes wait in the layer control; classes and hotspots are drawn.
+    for name, shown in (
+        ("hotline_boards", False),
+        ("tipoff_boxes", False),
+        ("hamlets", False),
+        ("hotspots", True),
+        ("classification", True),
+    ):
+        grid = re.search(
+            rf"var (vector_grid_protobuf_\w+) = L\.vectorGrid\.protobuf\(\s*'/tiles/{name}/", html
+        )
+        assert grid, name
+        assert (f"{grid[1]}.addTo(" in html) is shown, name
+    panel = _panel_classes(html)
+    assert len(panel) == 124
+    assert set(panel.values()) <= {*CLASSES_VI, "Thiếu dữ liệu", "Chưa có số liệu"}
+    assert html.count("<option value=") >= 7  # "latest" and the six months of 2025-07 … 12
+    # Only the province outline is embedded, as one mask polygon with the province as a hole.
+    assert html.count('"type": "Polygon"') == 1
+
+
+def test_month_selector_changes_the_classes_and_the_tile_urls(
+    client: FlaskClient, demo_session: Session
+) -> None:
+    code, first, second = demo_session.execute(
+        sa.text(
+            """
+            SELECT u.code, to_char(a.month, 'YYYY-MM'), to_char(b.month, 'YYYY-MM')
+            FROM classification a
+            JOIN classification b ON b.admin_unit_id = a.admin_unit_id
+                 AND b.month = a.month + interval '1 month' AND b.class <> a.class
+            JOIN admin_unit u ON u.id = a.admin_unit_id AND u.valid_to IS NULL
+            JOIN admin_unit p ON p.id = u.parent_id AND p.code = '86'
+            ORDER BY a.month, u.code LIMIT 1
+            """
+        )
+    ).one()
+    before = _get(client, f"/map/province/86?month={first}")
+    after = _get(client, f"/map/province/86?month={second}")
+    assert _panel_classes(before)[code] != _panel_classes(after)[code]
+    assert _tiles(before)["classification"] == f"{first}-{_last_day(first)}"
+    assert _tiles(after)["hotspots"] == f"{second}-{_last_day(second)}"
+    assert f'<option value="{first}" selected>' in before
+    assert f"/map/commune/{code}?month={first}" in before  # drill-down keeps the month
+    assert '"linkSuffix": "?month=' + first + '"' in before
+    latest = _get(client, "/map/province/86")
+    assert _tiles(latest)["classification"] is None  # no month: today's
+
+
+def _last_day(month: str) -> str:
+    import calendar
+
+    year, number = (int(part) for part in month.split("-"))
+    return f"{calendar.monthrange(year, number)[1]:02d}"
+
+
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [
+        ("2025-13", "không hợp lệ"),
+        ("10-2025", "không hợp lệ"),
+        ("2025-10-05", "không hợp lệ"),
+        ("<script>", "không hợp lệ"),
+        ("2999-01", "chưa tới"),
+    ],
+)
+def test_bad_month_is_400_with_a_message(client: FlaskClient, month: str, message: str) -> None:
+    for page in ("/map/province/86", "/map/commune/29242"):
+        response = client.get(page, query_string={"month": month})
+        assert response.status_code == 400
+        text = response.get_data(as_text=True)
+        assert message in text and "<script>" not in text
+
+
+def test_english_page(client: FlaskClient) -> None:
+    html = _get(client, "/map/province/86?lang=en&month=2025-10")
+    assert ">Key area type I<" in html and ">Drug-free<" in html
+    assert '<input type="hidden" name="lang" value="en">' in html
+    assert "/map/commune/29242?month=2025-10&amp;lang=en" in html
+
+
+def test_commune_page_colours_the_commune_with_class_and_why(
+    client: FlaskClient, demo_session: Session
+) -> None:
+    html = _get(client, "/map/commune/29242?month=2025-10")
+    assert_no_external_assets(html)
+    stored = demo_session.execute(
+        sa.text(
+            "SELECT CAST(c.class AS text), c.criteria FROM classification c JOIN admin_unit u"
+            " ON u.id = c.admin_unit_id WHERE u.code = '29242' AND u.valid_to IS NULL"
+            " AND c.month = DATE '2025-10-01'"
+        )
+    ).one()
+    label = {"type_1": "Trọng điểm loại I", "type_2": "Trọng điểm loại II"}.get(stored[0])
+    if label:
+        assert f'<strong class="class-label">{label}</strong>' in html
+    assert stored[1][0]["text_vi"] in html
+    assert "Tháng số liệu: 2025-10" in html
+    aliases = [json.loads(found) for found in re.findall(r"let aliases = (\[.*\]);", html)]
+    assert ["Tên", "Mã", "Phân loại", "Tiêu chí", "Tháng số liệu", "Thuộc", ""] in aliases
+    # Hotspots, boards and boxes as clustered glyph pins, with the plugin served locally.
+    assert html.count("L.markerClusterGroup(") == 3
+    assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in html
+    assert 'class=\\"pin pin-square\\"' in html or 'class="pin pin-square"' in html
+    assert "L.vectorGrid" not in html  # a commune page embeds its few features
+
+
+def test_commune_page_is_small_on_a_first_visit(client: FlaskClient) -> None:
+    """The page and every script and stylesheet it loads, gzipped, within 300 KB."""
+    html = _get(client, "/map/commune/29242")
+    total = len(gzip.compress(html.encode()))
+    assets = set(re.findall(r'(?:src|href)="(/static/[^"]+)"', html))
+    assert any("leaflet.markercluster" in path for path in assets)
+    for path in assets:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        total += len(gzip.compress(response.get_data()))
+        response.close()
+    assert total <= 300 * 1024, total
+
+
+def test_province_page_builds_fast(client: FlaskClient) -> None:
+    _get(client, "/map/province/86")  # warm: templates compiled, plans cached
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        _get(client, "/map/province/86")
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.2, timings
+
+
+def test_pre_2025_commune_opens_with_the_merge_note(client: FlaskClient) -> None:
+    html = _get(client, "/map/commune/29392")  # Xã Song Lộc, merged into 29386 on 1/7/2025
+    assert "Xã Song Lộc (mã 29392) không còn từ ngày 01/07/2025: đã sáp nhập vào" in html
+    assert '<a href="/map/commune/29386">Xã Song Lộc (29386)</a>' in html
+    assert "đến ngày 30/06/2025" in html
+    assert '<option value="2025-06" selected>' in html  # its last month, not today
+    assert '<option value="2024-01">' in html
+    assert 'href="/map/province/84?month=2025-06"' in html  # its own (old) province
+    english = _get(client, "/map/commune/29392?lang=en")
+    assert "merged into" in english and "/map/commune/29386?lang=en" in english
+
+
+def test_old_commune_without_a_gso_code_names_its_successors(client: FlaskClient) -> None:
+    html = _get(client, "/map/commune/vn2009-2090309")
+    assert "đã sáp nhập vào" in html
+    assert re.search(r'<a href="/map/commune/\d{5}">[^<]+ \(\d{5}\) — \d+ %</a>', html)
+
+
+def test_a_reused_code_before_the_merger_shows_the_old_commune(client: FlaskClient) -> None:
+    now = _get(client, "/map/commune/29386")
+    assert "<strong>Xã Song Lộc</strong>" in now
+    assert "Trước ngày 01/07/2025, mã 29386 là Xã Lương Hoà A" in now
+    then = _get(client, "/map/commune/29386?month=2025-03")
+    assert "<strong>Xã Lương Hoà A</strong>" in then and "đã sáp nhập vào" in then
+
+
+def test_every_tra_vinh_target_opens(client: FlaskClient) -> None:
+    campaigns = json.loads(CAMPAIGNS.read_text(encoding="utf-8"))["campaigns"]
+    targets = next(c for c in campaigns if c["code"] == "tra-vinh-2025")["targets"]
+    assert len(targets) >= 20
+    outcomes: Counter[str] = Counter()
+    for target in targets:
+        html = _get(client, f"/map/commune/{target['code_gso']}")
+        assert 'class="class-summary"' in html
+        outcomes["merged" if "đã sáp nhập vào" in html else "current"] += 1
+    assert outcomes["merged"] and outcomes["current"]
+
+
+def test_old_province_opens_on_its_last_day(client: FlaskClient) -> None:
+    html = _get(client, "/map/province/84")
+    assert "đã sáp nhập vào" in html and '<a href="/map/province/86">' in html
+    assert _tiles(html)["classification"] == "2025-06-30"
+    assert len(_panel_classes(html)) > 90  # its own communes, as they were
+
+
+def test_unknown_codes_are_404(client: FlaskClient) -> None:
+    assert client.get("/map/province/99").status_code == 404
+    assert client.get("/map/commune/00000").status_code == 404
+
+
+def test_pages_outside_the_scope_are_403(app: Flask, province_client: FlaskClient) -> None:
+    assert province_client.get("/map/province/86").status_code == 200
+    assert province_client.get("/map/commune/29242").status_code == 200
+    assert province_client.get("/map/commune/29392").status_code == 200  # old, inside 86
+    assert province_client.get("/map/province/79").status_code == 403
+    assert province_client.get("/map/commune/26848").status_code == 403  # in Hồ Chí Minh
+    officer = log_in(app.test_client(), "canbo.hoaminh")  # scope: commune 29410
+    assert officer.get("/map/commune/29410").status_code == 200
+    assert officer.get("/map/province/86").status_code == 403
+    assert officer.get("/map/commune/29242").status_code == 403
+
+
+def test_pages_need_a_login(app: Flask) -> None:
+    anonymous = app.test_client()
+    response = anonymous.get("/map/province/86")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
