@@ -298,3 +298,28 @@ def test_legend_lists_the_classes_with_the_hatch(lang: Any, labels: list[str]) -
     assert html.count("swatch-hatch") == 1
     assert '<span class="legend-count">2</span>' in html
     assert "10/2025" in html
+
+
+def test_a_reclassification_logs_an_edit_where_the_unit_is(demo_session: Session) -> None:
+    """Migration 0005: the tile cache learns which classification tiles a new class touched."""
+    unit = _unit_id(demo_session, "29410")
+    version = sa.text("SELECT coalesce(max(version), 0) FROM layer_version WHERE layer = :l")
+    before = demo_session.scalar(version, {"l": "classification"})
+    changed = demo_session.execute(
+        sa.text(
+            "UPDATE classification SET class = 'type_1' WHERE admin_unit_id = :u AND month = "
+            "(SELECT max(month) FROM classification WHERE admin_unit_id = :u)"
+        ),
+        {"u": unit},
+    )
+    assert changed.rowcount == 1
+    after = demo_session.scalar(version, {"l": "classification"})
+    assert after > before
+    touched = demo_session.scalar(
+        sa.text(
+            "SELECT bool_and(e.bbox && ST_Transform(u.geom, 3857)) FROM layer_edit e, admin_unit u "
+            "WHERE e.layer = 'classification' AND e.version > :v AND u.id = :u"
+        ),
+        {"v": before, "u": unit},
+    )
+    assert touched is True

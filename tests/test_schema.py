@@ -72,7 +72,12 @@ TILE_LOGGED = (
     "campaign_target",
     "phase",
     "campaign",
+    # Classification tiles (migration 0005): the stored classes, and boundaries for that layer.
+    "classification",
 )
+EXTRA_EDIT_TRIGGERS = {
+    f"admin_unit_classification_edit_{e}" for e in ("insert", "update", "delete")
+}
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +133,10 @@ def test_upgrade_creates_every_table(engine: Engine) -> None:
         edit_log = {
             f"{t}_layer_edit_{e}" for t in TILE_LOGGED for e in ("insert", "update", "delete")
         }
-        assert own_triggers(conn) == {"audit_log_append_only", "audit_log_no_truncate"} | edit_log
+        assert (
+            own_triggers(conn)
+            == {"audit_log_append_only", "audit_log_no_truncate"} | edit_log | EXTRA_EDIT_TRIGGERS
+        )
         extensions = set(conn.execute(sa.text("SELECT extname FROM pg_extension")).scalars())
         assert {"postgis", "btree_gist"} <= extensions
 
