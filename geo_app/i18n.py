@@ -9,8 +9,12 @@ rule texts) keep their own vi/en pairs, since exports and APIs carry both.
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
-from flask_babel import Babel
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
+from flask import Flask, has_app_context, has_request_context, request
+from flask_babel import Babel, force_locale
 
 DEFAULT_LOCALE = "vi"
 LOCALES = ("vi", "en")
@@ -28,3 +32,28 @@ def init_app(app: Flask) -> Babel:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     return Babel(app, locale_selector=select_locale)
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """``gettext`` and friends speak ``lang`` inside the block.
+
+    For text built for a given language rather than the request's (a partial rendered for
+    ``lang``, a page's JSON), and for code running outside any app context (the CLI, tests
+    calling a function directly), where Flask-Babel alone would translate nothing: there a
+    bare app holding only the catalogs lends its context for the block.
+    """
+    if has_app_context():
+        with force_locale(lang):
+            yield
+        return
+    with _catalog_app().app_context(), force_locale(lang):
+        yield
+
+
+@cache
+def _catalog_app() -> Flask:
+    """An app with nothing but the package's catalogs (its root path is the package's)."""
+    app = Flask(__name__.rpartition(".")[0])
+    init_app(app)
+    return app

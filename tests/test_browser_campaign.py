@@ -245,3 +245,31 @@ def test_a_phone_shows_map_then_panel_without_horizontal_scroll(
     assert watch.errors == []
     _assert_local(watch, live_url)
     page.close()
+
+
+def test_the_summary_panel_follows_the_month_slider(
+    browser: Browser, live_url: str, tra_vinh: int, output_dir: Path
+) -> None:
+    page = _logged_in_page(browser, live_url, 1920, 1080)
+    watch = PageWatch(page)
+    page.goto(f"{live_url}/map/campaign/{tra_vinh}?month=2025-11", wait_until="networkidle")
+    panel = page.locator("#summary-panel")
+    assert panel.get_attribute("data-on") == "2025-11-30"
+    assert panel.get_attribute("data-area") == "86"
+    box = panel.bounding_box()
+    assert box is not None and box["x"] > 1920 / 2 and box["y"] < 1080  # beside the map
+    november = panel.inner_text()
+    assert "Tóm tắt" in november and "Tính đến 30/11/2025" in november
+
+    page.focus("#campaign-month")
+    page.keyboard.press("Home")
+    page.wait_for_function("document.getElementById('summary-panel').dataset.on === '2025-02-28'")
+    february = page.locator("#summary-panel").inner_text()
+    assert "Tính đến 28/02/2025" in february and february != november
+    assert page.locator("#summary-panel").count() == 1  # replaced, not piled up
+    assert page.locator("#summary-panel link[rel=stylesheet]").count() == 1
+    assert any("/api/summary?" in url and "area=86" in url for url in watch.requests)
+    page.screenshot(path=str(output_dir / "campaign_summary_2025-02.png"))
+    assert watch.errors == []
+    _assert_local(watch, live_url)
+    page.close()

@@ -242,6 +242,35 @@ def test_phone_viewport_shows_map_and_panel_without_horizontal_scroll(
     page.screenshot(path=str(output_dir / "maps_province_86_360x740.png"))
     page.locator(".month-form").scroll_into_view_if_needed()
     assert page.locator(".month-form select").is_visible()
+    summary = page.locator("#summary-panel")
+    summary.scroll_into_view_if_needed()
+    box = summary.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert box["y"] >= map_box["y"] + map_box["height"] - 1  # below the map
+    assert page.locator("#summary-panel .summary-class-type_1").is_visible()
+    page.screenshot(path=str(output_dir / "maps_province_86_360x740_summary.png"))
+    assert watch.errors == []
+    page.close()
+
+
+def test_projector_shows_the_summary_and_campaigns_beside_the_map(
+    browser: Browser, live_url: str, output_dir: Path
+) -> None:
+    page, watch = _open(browser, live_url + "/map/province/86", 1920, 1080)
+    map_box = page.locator(".leaflet-container").bounding_box()
+    summary = page.locator("#summary-panel")
+    box = summary.bounding_box()
+    assert map_box is not None and box is not None
+    assert box["x"] >= map_box["x"] + map_box["width"] - 1  # in the side panel
+    assert box["y"] + box["height"] <= 1080  # whole, without scrolling
+    assert "Tóm tắt" in summary.inner_text()
+    link = page.locator(".campaign-links a")
+    assert link.count() == 1 and "Trà Vinh" in link.inner_text()
+    link.click()
+    page.wait_for_selector("#campaign-headline")
+    assert "/map/campaign/" in page.url
+    assert "mục tiêu đã được công nhận" in page.inner_text("#campaign-headline")
+    page.screenshot(path=str(output_dir / "maps_province_86_to_campaign.png"))
     assert watch.errors == []
     page.close()
 

@@ -490,3 +490,43 @@ def test_scope_in_the_small_campaign(small: Small) -> None:
         "29001": 1,
         "29002": 1,
     }
+
+
+# --- the summary panel beside the campaign ----------------------------------------------------
+
+
+def test_the_campaign_page_shows_its_province_summary_as_of_the_month(
+    national_client: FlaskClient, tra_vinh: int, demo_session: Session
+) -> None:
+    from geo_app.services.summary import summary
+
+    html = national_client.get(f"/map/campaign/{tra_vinh}?month=2025-06").get_data(as_text=True)
+    assert html.count('id="summary-panel"') == 1
+    assert 'data-on="2025-06-30" data-area="86"' in html
+    expected = summary(demo_session, area_code="86", on=date(2025, 6, 30), scope_unit_id=None)
+    for key, count in expected.classes.items():
+        assert re.search(
+            rf'<li class="summary-class-{key}">.*?<b class="summary-num">{count}</b>', html, re.S
+        ), key
+    config = page_config(html)
+    assert config["summaryArea"] == "86" and config["summaryUrl"] == "/api/summary"
+    # What the slider asks for when it moves: the same partial, as of the month shown.
+    answer = national_client.get("/api/summary?area=86&month=2025-11-30")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["on"] == "2025-11-30" and 'data-on="2025-11-30"' in body["html"]
+    assert body["html"].lstrip().startswith('<section class="summary" id="summary-panel"')
+
+
+def test_the_campaign_summary_stays_inside_a_commune_scope(
+    app: Flask, tra_vinh: int, demo_session: Session
+) -> None:
+    """An officer of one commune sees the campaign and a summary of their commune only (the
+    province is wider than their scope, so the panel covers the scope)."""
+    client = log_in(app.test_client(), "canbo.hoaminh")
+    response = client.get(f"/map/campaign/{tra_vinh}")
+    assert response.status_code == 200  # the campaign's province holds their commune
+    html = response.get_data(as_text=True)
+    assert 'data-area=""' in html and "Trong phạm vi được giao" in html
+    config = page_config(html)
+    assert config["summaryArea"] == ""

@@ -260,3 +260,132 @@ def test_pages_need_a_login(app: Flask) -> None:
     anonymous = app.test_client()
     response = anonymous.get("/map/province/86")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# --- the summary panel and the campaign links (every map page) ---------------------------------
+
+SUMMARY_CLASS = re.compile(
+    r'<li class="summary-class-(\w+)">.*?<b class="summary-num">([\d.]+)</b>', re.S
+)
+
+
+def _summary_classes(html: str) -> dict[str, int]:
+    panel = html[html.index('id="summary-panel"') :]
+    panel = panel[: panel.index("</section>")]
+    return {key: int(count.replace(".", "")) for key, count in SUMMARY_CLASS.findall(panel)}
+
+
+def _campaign_ids(session: Session) -> dict[str, int]:
+    from geo_app.models import Campaign
+
+    return {c.code: c.id for c in session.scalars(sa.select(Campaign))}
+
+
+@pytest.mark.parametrize(
+    ("path", "area", "on"),
+    [
+        ("/map/province/86?month=2025-10", "86", "2025-10-31"),
+        ("/map/commune/29242?month=2025-10", "29242", "2025-10-31"),
+    ],
+)
+def test_unit_pages_show_the_summary_panel_as_of_their_month(
+    client: FlaskClient, demo_session: Session, path: str, area: str, on: str
+) -> None:
+    from datetime import date
+
+    from geo_app.services.summary import CLASS_KEYS, summary
+
+    html = _get(client, path)
+    assert html.count('id="summary-panel"') == 1
+    assert f'data-on="{on}" data-area="{area}"' in html
+    expected = summary(demo_session, area_code=area, on=date.fromisoformat(on), scope_unit_id=None)
+    shown = _summary_classes(html)
+    assert set(shown) == set(CLASS_KEYS)
+    assert shown == expected.classes
+    if area == "86":
+        assert sum(shown.values()) == 124 and shown["no_data"] < 124  # classes really counted
+    assert "Tóm tắt" in html and "Phân loại xã" in html
+    assert "Điểm, tụ điểm ma túy" in html and "Bảng đường dây nóng" in html
+
+
+def test_the_province_summary_follows_the_month_selector(client: FlaskClient) -> None:
+    early = _summary_classes(_get(client, "/map/province/86?month=2025-02"))
+    late = _summary_classes(_get(client, "/map/province/86?month=2025-11"))
+    assert early != late  # the demo's classes change over the campaign
+
+
+def test_national_page_shows_the_summary_and_every_campaign(
+    client: FlaskClient, demo_session: Session
+) -> None:
+    from datetime import date
+
+    from geo_app.services.summary import summary
+
+    html = _get(client, "/")
+    assert f'data-on="{date.today().isoformat()}" data-area=""' in html
+    expected = summary(demo_session, area_code=None, on=date.today(), scope_unit_id=None)
+    assert _summary_classes(html) == expected.classes
+    assert sum(expected.classes.values()) > 3000  # the whole country's communes
+    ids = _campaign_ids(demo_session)
+    assert len(ids) == 4
+    for campaign_id in ids.values():
+        assert f'href="/map/campaign/{campaign_id}"' in html
+    assert "Kế hoạch (4)" in html or ">Kế hoạch <" in html
+
+
+def test_province_page_links_the_campaigns_touching_it(
+    client: FlaskClient, demo_session: Session
+) -> None:
+    ids = _campaign_ids(demo_session)
+    html = _get(client, "/map/province/86")
+    links = set(re.findall(r'href="/map/campaign/(\d+)[^"]*"', html))
+    assert links == {str(ids["tra-vinh-2025"])}
+    assert "trên địa bàn tỉnh Trà Vinh năm 2025</a>" in html
+    page = _get(client, f"/map/campaign/{ids['tra-vinh-2025']}")
+    assert "mục tiêu đã được công nhận" in page
+    english = _get(client, "/map/province/86?lang=en")
+    assert f'href="/map/campaign/{ids["tra-vinh-2025"]}?lang=en"' in english
+    assert "Campaigns" in english and "Summary" in english
+    # Hóc Môn's campaign lies in Hồ Chí Minh City (79), not in Vĩnh Long.
+    hcm = _get(client, "/map/province/79")
+    assert f'href="/map/campaign/{ids["hoc-mon-2024"]}"' in hcm
+    assert f'href="/map/campaign/{ids["tra-vinh-2025"]}"' not in hcm
+
+
+def test_commune_page_links_the_campaigns_targeting_it(
+    client: FlaskClient, demo_session: Session
+) -> None:
+    from geo_app.models import AdminUnit, CampaignTarget
+
+    ids = _campaign_ids(demo_session)
+    code = demo_session.scalar(
+        sa.select(AdminUnit.code)
+        .join(CampaignTarget, CampaignTarget.admin_unit_id == AdminUnit.id)
+        .where(CampaignTarget.campaign_id == ids["tra-vinh-2025"])
+        .order_by(AdminUnit.code)
+        .limit(1)
+    )
+    assert code is not None
+    html = _get(client, f"/map/commune/{code}")
+    assert f'href="/map/campaign/{ids["tra-vinh-2025"]}"' in html
+    assert 'id="summary-panel"' in html
+
+
+def test_a_scoped_user_sees_no_campaign_outside_the_scope(
+    province_client: FlaskClient, demo_session: Session
+) -> None:
+    from geo_app.models import User
+    from geo_app.services.campaigns.listing import campaigns_touching
+
+    ids = _campaign_ids(demo_session)
+    html = _get(province_client, "/map/province/86")
+    assert set(re.findall(r'href="/map/campaign/(\d+)', html)) == {str(ids["tra-vinh-2025"])}
+    assert 'data-area="86"' in html
+    # Everything the user may see: the national overview sends them home; the listing keeps
+    # only the campaign of their province.
+    assert province_client.get("/").status_code == 302
+    scope = demo_session.scalar(sa.select(User.scope_unit_id).where(User.login == "vinhlong"))
+    assert scope is not None
+    found = campaigns_touching(demo_session, None, None, scope)
+    assert [c.code for c in found] == ["tra-vinh-2025"]
+    assert province_client.get(f"/map/campaign/{ids['hoc-mon-2024']}").status_code == 403

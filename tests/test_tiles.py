@@ -259,7 +259,9 @@ def test_an_edit_invalidates_only_the_tiles_it_touched(
     assert len(props(moved_layers, "hotspots")) == 1
     with engine.connect() as conn:
         edits = conn.execute(sa.text("SELECT layer, count(*) FROM layer_edit GROUP BY 1")).all()
-    assert dict(edits) == {"communes": 1, "hotspots": 5}  # 2 inserted, 1 updated, 1 moved (2)
+    # The seeded commune (for its own layer and the classification layer); hotspots: 2 inserted,
+    # 1 updated, 1 moved (2).
+    assert dict(edits) == {"communes": 1, "classification": 1, "hotspots": 5}
 
 
 def test_a_dropped_database_connection_costs_no_failed_tile(

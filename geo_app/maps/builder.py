@@ -8,16 +8,19 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, cast
 
 import folium
 from branca.element import Figure, JavascriptLink
+from flask_babel import gettext
 from folium.map import CustomPane
 from folium.plugins import MarkerCluster, VectorGridProtobuf
 from folium.utilities import JsCode
 from markupsafe import Markup
 
+from geo_app.i18n import language
 from geo_app.layers.base import Lang, LayerSpec, Style
 from geo_app.web.assets import localize
 
@@ -65,11 +68,12 @@ class MapComponents:
     script: Markup
 
 
-def new_map(basemap: str, *, prefer_canvas: bool = True) -> folium.Map:
+def new_map(basemap: str, *, prefer_canvas: bool = True, lang: Lang | None = None) -> folium.Map:
     """An empty map with the configured basemap (``none``, ``osm`` or a tile URL template).
 
     Pages that embed few paths draw them as SVG (``prefer_canvas=False``): SVG paths can be
     filled with the legend's hatch pattern and let clicks through where nothing is painted.
+    The basemap's name in the layer control is in ``lang`` (None: the request's language).
     """
     fmap = folium.Map(
         location=(16.0, 106.0),
@@ -86,9 +90,9 @@ def new_map(basemap: str, *, prefer_canvas: bool = True) -> folium.Map:
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(fmap)
     elif basemap != "none":
-        folium.TileLayer(
-            tiles=basemap, attr="Bản đồ nền nội bộ / internal basemap", name="Bản đồ nền"
-        ).add_to(fmap)
+        with language(lang) if lang is not None else nullcontext():
+            attribution, name = gettext("Internal basemap"), gettext("Basemap")
+        folium.TileLayer(tiles=basemap, attr=attribution, name=name).add_to(fmap)
     return fmap
 
 
@@ -96,7 +100,8 @@ def _prepare_popups(
     spec: LayerSpec, collection: dict[str, Any], lang: Lang, link_suffix: str
 ) -> folium.GeoJsonPopup:
     """Fill every popup field (a dash when empty), add the drill-down link, make the popup."""
-    link_label = "Xem chi tiết →" if lang == "vi" else "Open →"
+    with language(lang):
+        link_label = gettext("Open →")
     fields = list(spec.popup_fields)
     for item in collection["features"]:
         props = item["properties"]

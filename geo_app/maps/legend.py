@@ -1,5 +1,8 @@
 """The map legend: a Leaflet control drawn from the layers' own colours, in the page language.
 
+Section titles are Flask-Babel messages (English msgids, Vietnamese in the catalog); the class,
+status and ageing labels come from ``layers.vocab``, which travels with the data.
+
 Served inline with the page (no CDN, no image): swatches are CSS boxes, the hatching of
 "insufficient data" a CSS gradient, and the SVG pattern the map fills with (``HATCH_ID``) is
 defined here, outside anything that can be collapsed, so ``url(#…)`` fills always resolve.
@@ -15,8 +18,10 @@ from typing import Literal
 
 import folium
 from branca.element import MacroElement
+from flask_babel import gettext
 from jinja2 import Template
 
+from geo_app.i18n import language
 from geo_app.layers.base import Lang
 from geo_app.layers.classification import CLASS_COLOURS, CLASSES, HATCH_ID, INSUFFICIENT
 from geo_app.layers.facilities import AGEING_COLOURS
@@ -24,15 +29,6 @@ from geo_app.layers.hotspots import STATUS_COLOURS
 from geo_app.layers.vocab import label
 
 Shape = Literal["box", "circle", "square"]
-
-TEXT: dict[str, tuple[str, str]] = {
-    "legend": ("Chú giải", "Legend"),
-    "classes": ("Phân loại xã, phường", "Commune classification"),
-    "as_of": ("Số liệu đến tháng {month}", "Data up to {month}"),
-    "hotspots": ("Điểm, tụ điểm (màu theo tình trạng)", "Hotspots (colour by status)"),
-    "kinds": ("Loại điểm", "Hotspot kinds"),
-    "facilities": ("Bảng tin ☎, hòm thư ✉: kiểm tra lần cuối", "Boards ☎, boxes ✉: last checked"),
-}
 
 HOTSPOT_GLYPHS: dict[str, str] = {
     "complex_point": "P",
@@ -44,11 +40,6 @@ HOTSPOT_GLYPHS: dict[str, str] = {
 BOARD_GLYPH = "☎"
 BOX_GLYPH = "✉"
 HATCH_LINE = "#4d4d4d"
-
-
-def text(key: str, lang: Lang) -> str:
-    pair = TEXT[key]
-    return pair[0] if lang == "vi" else pair[1]
 
 
 @dataclass(frozen=True)
@@ -83,8 +74,10 @@ def classification_section(
         )
         for code in CLASSES
     )
-    subtitle = text("as_of", lang).format(month=month) if month else ""
-    return LegendSection(text("classes", lang), items, subtitle)
+    with language(lang):
+        title = gettext("Commune classification")
+        subtitle = gettext("Data up to %(month)s", month=month) if month else ""
+    return LegendSection(title, items, subtitle)
 
 
 def hotspot_sections(lang: Lang) -> tuple[LegendSection, ...]:
@@ -97,10 +90,11 @@ def hotspot_sections(lang: Lang) -> tuple[LegendSection, ...]:
         LegendItem(label("hotspot_kind", code, lang), "#ffffff", shape="circle", glyph=glyph)
         for code, glyph in HOTSPOT_GLYPHS.items()
     )
-    return (
-        LegendSection(text("hotspots", lang), statuses),
-        LegendSection(text("kinds", lang), kinds),
-    )
+    with language(lang):
+        return (
+            LegendSection(gettext("Hotspots (colour by status)"), statuses),
+            LegendSection(gettext("Hotspot kinds"), kinds),
+        )
 
 
 def facility_section(lang: Lang) -> LegendSection:
@@ -109,7 +103,8 @@ def facility_section(lang: Lang) -> LegendSection:
         LegendItem(label("ageing", code, lang), colour, shape="square")
         for code, colour in AGEING_COLOURS.items()
     )
-    return LegendSection(text("facilities", lang), items)
+    with language(lang):
+        return LegendSection(gettext("Boards ☎, boxes ✉: last checked"), items)
 
 
 def _swatch(item: LegendItem) -> str:
@@ -125,6 +120,8 @@ def _swatch(item: LegendItem) -> str:
 
 def legend_html(sections: tuple[LegendSection, ...], lang: Lang) -> str:
     """The legend's HTML (every label escaped) with the SVG hatch pattern beside it."""
+    with language(lang):
+        title = gettext("Legend")
     parts = [
         '<svg class="legend-defs" width="0" height="0" aria-hidden="true" focusable="false">'
         f'<defs><pattern id="{HATCH_ID}" patternUnits="userSpaceOnUse" width="8" height="8"'
@@ -132,7 +129,7 @@ def legend_html(sections: tuple[LegendSection, ...], lang: Lang) -> str:
         f'<rect width="8" height="8" fill="{CLASS_COLOURS[INSUFFICIENT]}"/>'
         f'<line x1="0" y1="0" x2="0" y2="8" stroke="{HATCH_LINE}" stroke-width="3"/>'
         "</pattern></defs></svg>",
-        f'<details class="legend-box" open><summary>{html.escape(text("legend", lang))}</summary>',
+        f'<details class="legend-box" open><summary>{html.escape(title)}</summary>',
     ]
     for section in sections:
         parts.append(f"<section><h3>{html.escape(section.title)}</h3>")

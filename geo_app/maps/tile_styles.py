@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
+
+from geo_app.i18n import language
 from geo_app.layers.base import Lang, LayerSpec
 from geo_app.layers.vocab import LABELS
 from geo_app.services.tiles import COUNT_SUFFIX, tiled_layers
@@ -24,27 +28,29 @@ VOCABULARY: dict[str, dict[str, str]] = {
     "routes": {"kind": "route_kind"},
     "classification": {"class": "classification_class"},
 }
-PROPERTY_LABELS: dict[str, tuple[str, str]] = {
-    "name": ("Tên", "Name"),
-    "code": ("Mã", "Code"),
-    "kind": ("Loại", "Kind"),
-    "status": ("Tình trạng", "Status"),
-    "site": ("Vị trí", "Site"),
-    "ageing": ("Kiểm tra lần cuối", "Last checked"),
-    "plant_count": ("Số cây", "Plants"),
-    "class": ("Phân loại", "Class"),
-    "criteria_vi": ("Tiêu chí", "Criteria"),
-    "criteria_en": ("Tiêu chí", "Criteria"),
-    "month": ("Tháng số liệu", "Data month"),
+PROPERTY_LABELS: dict[str, LazyString] = {
+    "name": lazy_gettext("Name"),
+    "code": lazy_gettext("Code"),
+    "kind": lazy_gettext("Kind"),
+    "status": lazy_gettext("Status"),
+    "site": lazy_gettext("Site"),
+    "ageing": lazy_gettext("Last checked"),
+    "plant_count": lazy_gettext("Plants"),
+    "class": lazy_gettext("Class"),
+    "criteria_vi": lazy_gettext("Classification criteria"),
+    "criteria_en": lazy_gettext("Classification criteria"),
+    "month": lazy_gettext("Data month"),
 }
-"""Popup rows, in this order. A property ending in ``_vi`` or ``_en`` is shown only on pages
-in that language (the tiles carry both, so one cached tile serves both languages)."""
-FLAG_LABELS: dict[str, tuple[str, str]] = {"active": ("đang hoạt động", "active")}
+"""Popup rows, in this order (Flask-Babel messages, read in the page language). A property
+ending in ``_vi`` or ``_en`` is shown only on pages in that language (the tiles carry both, so
+one cached tile serves both languages)."""
+FLAG_LABELS: dict[str, LazyString] = {"active": lazy_gettext("active")}
 KINDS = {"MultiPolygon": "area", "Point": "point", "MultiLineString": "line"}
 COUNT_FILL = "#b2182b"
 
 
 def _pick(pair: tuple[str, str], lang: Lang) -> str:
+    """A vocabulary label (a (Vietnamese, English) pair: it travels with the data)."""
     return pair[0] if lang == "vi" else pair[1]
 
 
@@ -55,6 +61,11 @@ def tile_config(
 
     ``link_query`` (e.g. the page's month) is added to the drill-down links, with ``lang``.
     """
+    with language(lang):
+        return _tile_config(name, lang, link_query)
+
+
+def _tile_config(name: str, lang: Lang, link_query: Mapping[str, str] | None) -> dict[str, Any]:
     query = dict(link_query or {})
     if lang == "en":
         query["lang"] = "en"
@@ -66,7 +77,7 @@ def tile_config(
             layers[spec.name + COUNT_SUFFIX] = _counts(spec, lang)
     return {
         "layers": layers,
-        "linkLabel": "Xem chi tiết →" if lang == "vi" else "Open →",
+        "linkLabel": gettext("Open →"),
         "linkSuffix": "?" + urlencode(query) if query else "",
     }
 
@@ -91,7 +102,7 @@ def _features(spec: LayerSpec, lang: Lang) -> dict[str, Any]:
         "style": _style(spec),
         "fillBy": list(spec.style.fill_by) if spec.style.fill_by else None,
         "fields": [  # in PROPERTY_LABELS' order: the name first
-            [p, _pick(label, lang)]
+            [p, str(label)]
             for p, label in PROPERTY_LABELS.items()
             if p in tiles.properties and _in_language(p, lang)
         ],
@@ -118,6 +129,6 @@ def _counts(spec: LayerSpec, lang: Lang) -> dict[str, Any]:
         "title": spec.title(lang),
         "style": style,
         "fillBy": None,
-        "flags": [[flag, _pick(FLAG_LABELS[flag], lang)] for flag in tiles.count_flags],
-        "hint": "Phóng to để xem từng điểm" if lang == "vi" else "Zoom in to see each one",
+        "flags": [[flag, str(FLAG_LABELS[flag])] for flag in tiles.count_flags],
+        "hint": gettext("Zoom in to see each one"),
     }

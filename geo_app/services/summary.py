@@ -40,10 +40,12 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, aliased
 
 from geo_app.errors import NotFound
+from geo_app.i18n import language
 from geo_app.layers.admin_units import in_force
 from geo_app.layers.base import Lang
 from geo_app.layers.classification import CLASS_COLOURS, CLASSES, NO_DATA, latest_classification
@@ -74,24 +76,27 @@ HOTSPOT_KEYS: tuple[str, ...] = ("active", "under_attack", "cleared", "relapsed"
 AGEING_KEYS: tuple[str, ...] = ("fresh", "due", "stale", "never")
 AREA_LEVELS = (AdminLevel.province, AdminLevel.commune)
 
-TEXT: dict[str, tuple[str, str]] = {
-    "title": ("Tóm tắt", "Summary"),
-    "country": ("Toàn quốc", "Whole country"),
-    "scope": ("Trong phạm vi được giao", "Within your scope"),
-    "as_of": ("Tính đến", "As of"),
-    "classes": ("Phân loại xã", "Communes by class"),
-    "communes": ("xã", "communes"),
-    "hotspots": ("Điểm, tụ điểm ma túy", "Drug hotspots"),
-    "total": ("tổng", "total"),
-    "boards": ("Bảng đường dây nóng", "Hotline boards"),
-    "boxes": ("Hòm thư tố giác", "Tip-off boxes"),
-    "boards_covered": ("Xã có bảng", "Communes with a board"),
-    "boxes_covered": ("Xã có hòm thư", "Communes with a box"),
-    "installed": ("đang sử dụng", "in place"),
-    "checked": ("Kiểm tra lần cuối", "Last checked"),
-    "opened": ("Mở hòm lần cuối", "Last opened"),
-}
-"""Every word of the panel not in ``layers.vocab``, (Vietnamese, English), in one place."""
+
+def panel_text() -> dict[str, str]:
+    """Every word of the panel not in ``layers.vocab``, in the current Flask-Babel language
+    (English msgids, Vietnamese in the catalog), in one place."""
+    return {
+        "title": gettext("Summary"),
+        "country": gettext("Whole country"),
+        "scope": gettext("Within your scope"),
+        "as_of": gettext("As of"),
+        "classes": gettext("Communes by class"),
+        "communes": gettext("communes"),
+        "hotspots": gettext("Drug hotspots"),
+        "total": gettext("total"),
+        "boards": gettext("Hotline boards"),
+        "boxes": gettext("Tip-off boxes"),
+        "boards_covered": gettext("Communes with a board"),
+        "boxes_covered": gettext("Communes with a box"),
+        "installed": gettext("in place"),
+        "checked": gettext("Last checked"),
+        "opened": gettext("Last opened"),
+    }
 
 
 @dataclass(frozen=True)
@@ -177,22 +182,25 @@ class Summary:
         }
 
     def view(self, lang: Lang) -> dict[str, Any]:
-        """Labels, colours and formatted numbers for the ``_summary.html`` partial."""
+        """Labels, colours and formatted numbers for the ``_summary.html`` partial, in ``lang``
+        (whatever the request's language: the API renders the panel for its ``lang``)."""
+        with language(lang):
+            text = panel_text()
 
-        def say(pair: tuple[str, str]) -> str:
+        def say(pair: tuple[str, str]) -> str:  # a vocabulary label
             return pair[0] if lang == "vi" else pair[1]
 
         def facility(key: str, item: Coverage, checked: str) -> dict[str, Any]:
             return {
                 "key": key,
-                "title": say(TEXT[key]),
-                "covered_label": say(TEXT[f"{key}_covered"]),
+                "title": text[key],
+                "covered_label": text[f"{key}_covered"],
                 "covered": number(item.communes_covered, lang),
                 "communes": number(item.communes, lang),
                 "percent": percent(item.share, lang),
                 "bar": bar_width(item.share),
                 "installed": number(item.installed, lang),
-                "checked": say(TEXT[checked]),
+                "checked": text[checked],
                 "ageing": [
                     {
                         "key": age,
@@ -207,9 +215,9 @@ class Summary:
         if self.area is not None:
             where = self.area.name
         else:  # no area: the whole country, or all a scoped user may see
-            where = say(TEXT["scope" if self.scope_unit_id is not None else "country"])
+            where = text["scope" if self.scope_unit_id is not None else "country"]
         return {
-            "text": {key: say(pair) for key, pair in TEXT.items()},
+            "text": text,
             "where": where,
             "scoped": self.scope_unit_id is not None,
             "on": self.on.strftime("%d/%m/%Y") if lang == "vi" else self.on.isoformat(),

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from geo_app.errors import NotFound
 from geo_app.layers import get_layer
 from geo_app.layers.base import Lang, LayerQuery
 from geo_app.layers.campaign_progress import CAMPAIGN_PROGRESS, PROGRESS_COLOURS
@@ -32,6 +33,8 @@ from geo_app.services import areas
 from geo_app.services.campaigns import progress_report
 from geo_app.services.features import bounds, feature_collection
 from geo_app.services.layer_api import layer_versions, tile_url
+from geo_app.services.scope import OutOfScope
+from geo_app.services.summary import Summary, summary
 from geo_app.web import access
 from geo_app.web.context import lang, read_session, settings
 
@@ -107,6 +110,7 @@ def campaign_page(campaign_id: int) -> str:
         outline = _outline(session, campaign)
         versions = layer_versions(session)
         demo = areas.demo_loaded(session)
+        figures = campaign_summary(session, campaign, on, scope)
     months = sorted(set(progress_report.months(campaign, today)) | {data["month"]})
     fmap = builder.new_map(settings().basemap)
     _draw_outline(fmap, outline)
@@ -127,11 +131,14 @@ def campaign_page(campaign_id: int) -> str:
         "pointLegend": _hotspot_legend(language),
         "initial": data,
         "labels": _panel_labels(),
+        "summaryUrl": url_for("summary_api.summary_json"),
+        "summaryArea": figures.area.code if figures.area is not None else "",
     }
-    crumbs = [{"name": _("Viet Nam"), "link": "/"}]
+    suffix = "?lang=en" if language == "en" else ""
+    crumbs = [{"name": _("Viet Nam"), "link": "/" + suffix}]
     if campaign.province_code and outline["features"]:
         name = Markup(outline["features"][0]["properties"].get("name"))  # escaped by features
-        crumbs.append({"name": name, "link": f"/map/province/{campaign.province_code}"})
+        crumbs.append({"name": name, "link": f"/map/province/{campaign.province_code}{suffix}"})
     return render_template(
         "campaign_page.html",
         title=campaign.title,
@@ -144,7 +151,19 @@ def campaign_page(campaign_id: int) -> str:
         lang=language,
         demo=demo,
         crumbs=crumbs,
+        summary_panel=figures,
     )
+
+
+def campaign_summary(session: Session, campaign: Campaign, on: date, scope: int | None) -> Summary:
+    """The summary panel beside a campaign: its province as of ``on``; the whole scope when the
+    campaign names no province or the province is wider than the user's scope."""
+    if campaign.province_code:
+        try:
+            return summary(session, area_code=campaign.province_code, on=on, scope_unit_id=scope)
+        except (OutOfScope, NotFound):
+            pass
+    return summary(session, area_code=None, on=on, scope_unit_id=scope)
 
 
 def _outline(session: Session, campaign: Campaign) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -33,8 +34,10 @@ from geo_app.layers.vocab import label
 from geo_app.maps import builder, legend
 from geo_app.maps.tile_styles import tile_config
 from geo_app.services import areas, unit_versions
+from geo_app.services.campaigns.listing import CampaignLink, campaigns_touching
 from geo_app.services.features import bounds, feature_collection, listing
 from geo_app.services.layer_api import layer_versions, tile_url
+from geo_app.services.summary import Summary, summary
 from geo_app.services.tiles import parse_month
 from geo_app.services.unit_versions import UnitVersion
 from geo_app.web.access import check_unit, home_path, require_login, scope_unit_id
@@ -47,10 +50,7 @@ require_login(bp)
 PROVINCE_SIMPLIFY = 0.0002
 PANEL_COLUMNS = ("code", "name", "kind", "link")
 CLASS_COLUMNS = ("code", "name", "level", "link", "class", "class_label")
-TILE_SETS = {
-    "admin": ("Đơn vị hành chính", "Administrative units"),
-    "points": ("Điểm, bảng tin, hòm thư", "Hotspots, boards and boxes"),
-}
+TILE_SETS = ("admin", "points")
 # Province page tiles: (tile layer, shown at first). Boards and boxes wait in the layer control.
 PROVINCE_TILES = (
     ("classification", True),
@@ -68,45 +68,6 @@ OUTLINE = Style(color="#1f3b57", weight=2.5, fill_opacity=0.0)
 SUBUNIT_OUTLINE = Style(color="#3b3b3b", weight=1.0, fill_opacity=0.0)
 
 MONTH_PATTERN = re.compile(r"\d{4}-\d{2}")
-TEXT: dict[str, tuple[str, str]] = {
-    "country": ("Việt Nam", "Viet Nam"),
-    "national_title": ("Việt Nam — 34 tỉnh, thành phố", "Viet Nam — 34 provinces"),
-    "bad_month": (
-        "Tháng «{value}» không hợp lệ: dùng dạng YYYY-MM, ví dụ 2025-10.",
-        "Month {value!r} is not valid: use YYYY-MM, e.g. 2025-10.",
-    ),
-    "future_month": (
-        "Tháng {value} chưa tới: chọn tháng này hoặc một tháng đã qua.",
-        "Month {value} is in the future: pick this month or an earlier one.",
-    ),
-    "merged": (
-        "{name} (mã {code}) không còn từ ngày {date}: đã sáp nhập vào",
-        "{name} (code {code}) ceased on {date}: merged into",
-    ),
-    "merged_shown": (
-        "Bản đồ hiển thị ranh giới và số liệu của đơn vị cũ đến ngày {date}.",
-        "The map shows the former unit's boundary and data as of {date}.",
-    ),
-    "starts": (
-        "{name} có hiệu lực từ ngày {date}; bản đồ hiển thị ngày đó.",
-        "{name} exists from {date}; the map shows that day.",
-    ),
-    "previous": (
-        "Trước ngày {date}, mã {code} là {name}:",
-        "Before {date}, code {code} was {name}:",
-    ),
-    "previous_link": ("xem bản đồ tháng {month}", "see the map of {month}"),
-    "class_of": ("Phân loại", "Classification"),
-    "data_month": ("Tháng số liệu", "Data month"),
-    "why": ("Tiêu chí", "Criteria"),
-    "count_communes": ("xã, phường", "communes and wards"),
-    "count_subunits": ("thôn, ấp, khu phố, tổ dân phố", "hamlets and residential groups"),
-}
-
-
-def _t(key: str, language: Lang, **values: Any) -> str:
-    pair = TEXT[key]
-    return (pair[0] if language == "vi" else pair[1]).format(**values)
 
 
 def _day(value: date) -> str:
@@ -125,7 +86,7 @@ class PageMonth:
     on: date
 
 
-def page_month(text: str | None, language: Lang, today: date | None = None) -> PageMonth:
+def page_month(text: str | None, today: date | None = None) -> PageMonth:
     """``?month=YYYY-MM`` as the month's last day (today for the current month or none);
     InvalidInput (400) for anything else or a month still to come."""
     today = today or date.today()
@@ -133,14 +94,20 @@ def page_month(text: str | None, language: Lang, today: date | None = None) -> P
     if not text:
         return PageMonth(None, today)
     if not MONTH_PATTERN.fullmatch(text):
-        raise InvalidInput(_t("bad_month", language, value=text[:20]))
+        raise InvalidInput(_bad_month(text[:20]))
     try:
         end = parse_month(text)
     except InvalidInput:
-        raise InvalidInput(_t("bad_month", language, value=text)) from None
+        raise InvalidInput(_bad_month(text)) from None
     if end.replace(day=1) > today:
-        raise InvalidInput(_t("future_month", language, value=text))
+        raise InvalidInput(
+            _("Month %(value)s is in the future: pick this month or an earlier one.", value=text)
+        )
     return PageMonth(text, min(end, today))
+
+
+def _bad_month(text: str) -> str:
+    return _("Month «%(value)s» is not valid: use YYYY-MM, e.g. 2025-10.", value=text)
 
 
 @dataclass(frozen=True)
@@ -162,17 +129,30 @@ def _shown(session: Session, unit: UnitVersion, month: PageMonth, language: Lang
         found = unit_versions.successors(session, unit)
         notes.append(
             {
-                "text": _t(
-                    "merged", language, name=unit.name, code=unit.code, date=_day(unit.valid_to)
+                "text": _(
+                    "%(name)s (code %(code)s) ceased on %(date)s: merged into",
+                    name=unit.name,
+                    code=unit.code,
+                    date=_day(unit.valid_to),
                 ),
                 "links": [_successor_link(unit, s, language, len(found) > 1) for s in found],
-                "after": _t("merged_shown", language, date=_day(on)),
+                "after": _(
+                    "The map shows the former unit's boundary and data as of %(date)s.",
+                    date=_day(on),
+                ),
                 "kind": "merged",
             }
         )
     elif on > month.on:
         notes.append(
-            {"text": _t("starts", language, name=unit.name, date=_day(on)), "kind": "starts"}
+            {
+                "text": _(
+                    "%(name)s exists from %(date)s; the map shows that day.",
+                    name=unit.name,
+                    date=_day(on),
+                ),
+                "kind": "starts",
+            }
         )
     if not unit.closed:
         before = unit_versions.previous_version(session, unit)
@@ -180,9 +160,8 @@ def _shown(session: Session, unit: UnitVersion, month: PageMonth, language: Lang
             last = before.clamp(before.valid_to)
             notes.append(
                 {
-                    "text": _t(
-                        "previous",
-                        language,
+                    "text": _(
+                        "Before %(date)s, code %(code)s was %(name)s:",
                         date=_day(unit.valid_from),
                         code=unit.code,
                         name=before.name,
@@ -192,7 +171,7 @@ def _shown(session: Session, unit: UnitVersion, month: PageMonth, language: Lang
                             "href": _page_link(
                                 unit.level, unit.code, last.strftime("%Y-%m"), language
                             ),
-                            "text": _t("previous_link", language, month=_month_label(last)),
+                            "text": _("see the map of %(month)s", month=_month_label(last)),
                         }
                     ],
                     "kind": "previous",
@@ -260,6 +239,26 @@ def _page(title: str, fmap: Any, panel: list[dict[str, Any]], **context: Any) ->
     )
 
 
+def _summary(session: Session, unit: UnitVersion, on: date, scope: int | None) -> Summary:
+    """The summary panel of a unit page: the unit as of the page's date, inside the scope."""
+    return summary(session, area_code=unit.code, on=on, scope_unit_id=scope)
+
+
+def _campaign_items(campaigns: list[CampaignLink], language: Lang) -> list[dict[str, Any]]:
+    """The panel's campaign links (the page's language kept)."""
+    suffix = "?lang=en" if language == "en" else ""
+    return [
+        {
+            "title": c.title,
+            "link": f"/map/campaign/{c.id}{suffix}",
+            "years": f"{c.starts_on.year}–{c.ends_on.year}"
+            if c.ends_on and c.ends_on.year != c.starts_on.year
+            else str(c.starts_on.year),
+        }
+        for c in campaigns
+    ]
+
+
 def _with_class_colours(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for item in items:
         klass = item.get("class")
@@ -276,12 +275,13 @@ def _units(session: Session, layer: str, request: LayerQuery) -> list[dict[str, 
 
 
 def _add_tiles(fmap: Any, versions: dict[str, int], language: Lang) -> None:
-    for name, titles in TILE_SETS.items():
+    titles = {"admin": _("Administrative units"), "points": _("Hotspots, boards and boxes")}
+    for name in TILE_SETS:
         builder.add_vector_tiles(
             fmap,
             tile_url(name, versions),
             tile_config(name, language),
-            name=titles[0] if language == "vi" else titles[1],
+            name=titles[name],
             script_url=_static("js/vector_tiles.js"),
         )
 
@@ -304,7 +304,7 @@ def _collections(
 
 def _crumbs(unit: UnitVersion, language: Lang, month: str | None) -> list[dict[str, str | None]]:
     crumbs: list[dict[str, str | None]] = [
-        {"name": _t("country", language), "link": "/" + ("?lang=en" if language == "en" else "")}
+        {"name": _("Viet Nam"), "link": "/" + ("?lang=en" if language == "en" else "")}
     ]
     if unit.level != "province" and unit.province_code:
         crumbs.append(
@@ -327,17 +327,29 @@ def national() -> str | BaseResponse:
         provinces = _units(session, "provinces", LayerQuery())
         versions = layer_versions(session)
         demo = areas.demo_loaded(session)
+        scope = scope_unit_id()
+        figures = summary(session, area_code=None, on=date.today(), scope_unit_id=scope)
+        campaigns = campaigns_touching(session, None, None, scope)
     fmap = builder.new_map(settings().basemap)
     builder.fit(fmap, None)  # before the tiles, so they load at the final zoom only
     _add_tiles(fmap, versions, language)
-    title = _t("national_title", language)
-    return _page(title, fmap, provinces, demo=demo, crumbs=[], count=len(provinces))
+    title = _("Viet Nam — 34 provinces")
+    return _page(
+        title,
+        fmap,
+        provinces,
+        demo=demo,
+        crumbs=[],
+        count=len(provinces),
+        summary_panel=figures,
+        campaigns=_campaign_items(campaigns, language),
+    )
 
 
 @bp.get("/map/province/<code>")
 def province(code: str) -> str:
     language = lang()
-    month = page_month(request.args.get("month"), language)
+    month = page_month(request.args.get("month"))
     scope = scope_unit_id()
     with read_session() as session:
         unit = unit_versions.version_for_page(session, code, "province", month.on)
@@ -363,6 +375,8 @@ def province(code: str) -> str:
         months = _month_options(session, unit, scope, shown)
         versions = layer_versions(session)
         demo = areas.demo_loaded(session)
+        figures = _summary(session, unit, shown.on, scope)
+        campaigns = campaigns_touching(session, unit.id, unit.code, scope)
     suffix = _query_suffix(shown.link_query, language)
     fmap = builder.new_map(settings().basemap, prefer_canvas=False)
     builder.add_panes(fmap)
@@ -407,10 +421,12 @@ def province(code: str) -> str:
         demo=demo,
         crumbs=_crumbs(unit, language, shown.link_query.get("month")),
         count=len(panel),
-        count_label=_t("count_communes", language),
+        count_label=_("communes and wards"),
         notes=shown.notes,
         months=months,
         link_suffix=suffix,
+        summary_panel=figures,
+        campaigns=_campaign_items(campaigns, language),
     )
 
 
@@ -433,7 +449,7 @@ PINS = {"hotspots": _pin_hotspot, "hotline_boards": _pin_board, "tipoff_boxes": 
 @bp.get("/map/commune/<code>")
 def commune(code: str) -> str:
     language = lang()
-    month = page_month(request.args.get("month"), language)
+    month = page_month(request.args.get("month"))
     scope = scope_unit_id()
     with read_session() as session:
         unit = unit_versions.version_for_page(session, code, "commune", month.on)
@@ -451,6 +467,8 @@ def commune(code: str) -> str:
         pins = _collections(session, COMMUNE_PIN_LAYERS, code, shown.on, language, scope)
         months = _month_options(session, unit, scope, shown)
         demo = areas.demo_loaded(session)
+        figures = _summary(session, unit, shown.on, scope)
+        campaigns = campaigns_touching(session, unit.id, None, scope)
     suffix = _query_suffix(shown.link_query, language)
     own = [f for f in classified["features"] if f["properties"].get("level") == "commune"]
     subunits = [f for f in classified["features"] if f["properties"].get("level") != "commune"]
@@ -539,11 +557,13 @@ def commune(code: str) -> str:
         demo=demo,
         crumbs=_crumbs(unit, language, shown.link_query.get("month")),
         count=len(panel),
-        count_label=_t("count_subunits", language),
+        count_label=_("hamlets and residential groups"),
         notes=shown.notes,
         months=months,
         unit_class=unit_class,
         link_suffix=suffix,
+        summary_panel=figures,
+        campaigns=_campaign_items(campaigns, language),
     )
 
 
@@ -554,13 +574,13 @@ def _class_summary(own: list[dict[str, Any]], language: Lang) -> dict[str, Any] 
     props = own[0]["properties"]
     klass = str(props.get("class"))
     return {
-        "heading": _t("class_of", language),
+        "heading": _("Classification"),
         "class": klass,
         "label": label("classification_class", klass, language),
         "colour": CLASS_COLOURS.get(klass, CLASS_COLOURS["no_data"]),
         "hatch": klass == INSUFFICIENT,
-        "why_label": _t("why", language),
+        "why_label": _("Criteria that fired"),
         "why": props.get("criteria") if props.get("criteria") not in (None, "—") else None,
-        "month_label": _t("data_month", language),
+        "month_label": _("Data month"),
         "month": props.get("month") if props.get("month") not in (None, "—") else None,
     }

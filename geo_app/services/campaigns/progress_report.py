@@ -7,6 +7,12 @@ so neither the list nor the counts say anything about them. Read-only; dates are
 
 A month means its last day, or today for the current month (nothing after today is known), so
 the page, its JSON and its tiles (``?month=<that date>``) all show the same moment.
+
+The headline, phase and scope-note texts are page chrome in the page's language: Flask-Babel
+messages read in ``lang`` (``i18n.language``, so they work outside a request too). The page's
+JSON is that page's data, not an export: the language-free figures sit beside them (``counts``,
+``phase.position``). Phase names, checklist texts and vocabulary labels are data and keep their
+(Vietnamese, English) pairs.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from geo_app import rules
 from geo_app.domain.checklist import ChecklistRules
 from geo_app.errors import NotFound
+from geo_app.i18n import language
 from geo_app.layers.base import Lang
 from geo_app.layers.campaign_progress import PROGRESS_CLASSES, PROGRESS_COLOURS, progress_class
 from geo_app.layers.vocab import label
@@ -41,26 +49,17 @@ from geo_app.services.tiles import parse_month
 NOT_CHECKED = "not_checked"
 COMMUNE_PAGE = "/map/commune/"
 
-TEXT: dict[str, tuple[str, str]] = {
-    "headline": (
-        "{n}/{m} mục tiêu đã được công nhận; {goal}",
-        "{n} of {m} targets recognised; {goal}",
-    ),
-    "no_goal": ("chưa đặt chỉ tiêu", "no goal set"),
-    "in_scope_only": (
-        "Chỉ tính các mục tiêu trong phạm vi được giao.",
-        "Counting only the targets inside your scope.",
-    ),
-    "before": ("Trước các giai đoạn", "Before the phases"),
-    "between": ("Giữa hai giai đoạn", "Between phases"),
-    "after": ("Sau các giai đoạn", "After the phases"),
-    "phase": ("Giai đoạn {n}: {name}", "Phase {n}: {name}"),
-}
+NO_GOAL_VI = "chưa đặt chỉ tiêu"
+"""``goal_text_vi`` without a goal (``goal_text``'s "no goal set")."""
 
 
-def _text(key: str, lang: Lang, **values: object) -> str:
-    pair = TEXT[key]
-    return (pair[0] if lang == "vi" else pair[1]).format(**values)
+def _position_text(position: str) -> str:
+    """The phase line for a date outside every phase, in the current Flask-Babel language."""
+    if position == "before":
+        return gettext("Before the phases")
+    if position == "between":
+        return gettext("Between phases")
+    return gettext("After the phases")
 
 
 # --- which campaign, which targets ---------------------------------------------------------
@@ -172,7 +171,7 @@ def goal_text_vi(campaign: Campaign) -> str:
     """The goal in Vietnamese: "chỉ tiêu 21 (20 % của 104)", as ``goal_text`` does in English."""
     count, share, base = campaign.goal_count, campaign.goal_share, campaign.goal_base_count
     if count is None and share is None:
-        return TEXT["no_goal"][0]
+        return NO_GOAL_VI
     if share is not None:
         of = f" ({percent(share)} % của {base})"
     else:
@@ -199,15 +198,20 @@ def headline(campaign: Campaign, targets: list[TargetProgress], on: date, lang: 
                 campaign.goal_base_count,
             )
         )
-    text = _text("headline", lang, n=recognised, m=len(targets), goal=goal)
+    with language(lang):
+        text = gettext(
+            "%(n)s of %(m)s targets recognised; %(goal)s", n=recognised, m=len(targets), goal=goal
+        )
     return Headline(recognised, len(targets), evaluated, text)
 
 
 def phase_text(phase: PhaseOn, lang: Lang) -> str:
-    if phase.position == "in":
-        name = phase.name_vi if lang == "vi" else (phase.name_en or phase.name_vi)
-        return _text("phase", lang, n=phase.ordinal, name=name)
-    return _text(phase.position, lang)
+    """ "Phase 2: <its name>", or where the date lies outside the phases, in ``lang``."""
+    with language(lang):
+        if phase.position == "in":
+            name = phase.name_vi if lang == "vi" else (phase.name_en or phase.name_vi)
+            return gettext("Phase %(n)s: %(name)s", n=phase.ordinal, name=name)
+        return _position_text(phase.position)
 
 
 def legend(lang: Lang) -> list[dict[str, str]]:
@@ -293,7 +297,7 @@ def report(
             "goal_share": None if campaign.goal_share is None else str(campaign.goal_share),
             "goal_base_count": campaign.goal_base_count,
         },
-        "scope_note": _text("in_scope_only", lang) if scope_unit_id is not None else None,
+        "scope_note": _scope_note(lang) if scope_unit_id is not None else None,
         "phase": {
             "position": phase.position,
             "ordinal": phase.ordinal,
@@ -302,6 +306,11 @@ def report(
         "targets": items,
         "not_checked": _not_checked(checklist, lang),
     }
+
+
+def _scope_note(lang: Lang) -> str:
+    with language(lang):
+        return gettext("Counting only the targets inside your scope.")
 
 
 def _criteria(session: Session, evaluation_ids: list[int]) -> dict[int, list[Any]]:

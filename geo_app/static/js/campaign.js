@@ -4,8 +4,9 @@
  * the tile URL templates with a month token, the months of the slider and the first month's
  * report. Changing the month asks /api/campaigns/<id>/progress for that month, then redraws the
  * headline, the phase, the panel and the tiles (setUrl with the date the server answered for),
- * so map and panel always show the same moment. Served by the app; no CDN, no build step.
- * Everything shown comes from JSON and is written with textContent, never as HTML.
+ * so map and panel always show the same moment, then swaps in the summary panel for that date
+ * (/api/summary renders the same _summary.html partial as the page). Served by the app; no CDN,
+ * no build step. Everything else comes from JSON and is written with textContent, never as HTML.
  */
 (function () {
   "use strict";
@@ -158,6 +159,44 @@
     });
   }
 
+  // --- the summary panel: the server renders it (GET /api/summary), we swap it in ----------
+
+  var summaryAsked = 0;
+
+  function refreshSummary(asOf) {
+    var mine = ++summaryAsked;
+    var params = new URLSearchParams({ month: asOf });
+    if (config.summaryArea) {
+      params.set("area", config.summaryArea);
+    }
+    if (!vi) {
+      params.set("lang", "en");
+    }
+    return fetch(config.summaryUrl + "?" + params.toString(), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" }
+    })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) {
+            throw new Error(body.error || response.statusText);
+          }
+          return body;
+        });
+      })
+      .then(function (body) {
+        var panel = document.getElementById("summary-panel");
+        if (mine === summaryAsked && panel && body.html) {
+          panel.outerHTML = body.html; // rendered and escaped by the server's template
+        }
+      })
+      .catch(function (error) {
+        if (mine === summaryAsked) {
+          statusLine.textContent = TEXT.failed + " " + error.message;
+        }
+      });
+  }
+
   // --- months ------------------------------------------------------------------------------
 
   function show(index) {
@@ -182,6 +221,7 @@
         render(data);
         retile(data.as_of);
         remember(month);
+        return refreshSummary(data.as_of);
       })
       .catch(function (error) {
         if (mine === asked) {
