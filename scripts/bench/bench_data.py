@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from geo_app.db import make_engine, session_scope
-from geo_app.migrations_api import upgrade
+from geo_app.migrations_api import is_up_to_date, upgrade
+from geo_app.models import User
 from geo_app.services.demo import load_demo
 from geo_app.services.tile_geometry import rebuild_bands
+from geo_app.services.users import create_user
 
 BENCH_DATABASE = "geo_app_bench"
+BENCH_VERSION = 2
+"""Bumped when what the build puts in the database changes; an older build is made again."""
+BENCH_LOGIN = "bench.admin"
+BENCH_PASSWORD = "bench-local-only-2025"
+"""The bench's own national admin (this database holds demo data only and never leaves the
+embedded cluster on loopback)."""
+CAMPAIGN_CODE = "tra-vinh-2025"
 HAMLETS_PER_COMMUNE = 30
 HOTSPOTS = 50_000
 SEED = 20250701
@@ -88,7 +98,8 @@ def database_url(admin_url: str) -> str:
 
 
 def ensure(admin_url: str, *, rebuild: bool, say: Callable[[str], None]) -> str:
-    """The bench database's URL, built first when missing (or when ``rebuild``)."""
+    """The bench database's URL, built first when missing, outdated (an older schema or bench
+    build) or when ``rebuild``; its national admin user is made when missing."""
     url = database_url(admin_url)
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     with admin.connect() as conn:
@@ -97,23 +108,70 @@ def ensure(admin_url: str, *, rebuild: bool, say: Callable[[str], None]) -> str:
         )
         if exists and not rebuild and _complete(url):
             admin.dispose()
+            _ensure_user(url)
             return url
+        if exists:
+            say("  the bench database is outdated or incomplete: building it again")
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
-    admin.dispose()
-    _build(url, say)
+    try:
+        _build(url, say)
+        _ensure_user(url)
+    except BaseException:  # never leave a half-built database behind
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+        raise
+    finally:
+        admin.dispose()
     return url
 
 
+def drop(admin_url: str) -> None:
+    """Remove the bench database (``maps.py --drop``)."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def _complete(url: str) -> bool:
+    """Built by this version of the bench, on the newest schema."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
-            return bool(conn.scalar(sa.text("SELECT count(*) FROM data_load WHERE name = 'bench'")))
+            built = conn.scalar(sa.text("SELECT max(version) FROM data_load WHERE name = 'bench'"))
+        return built == BENCH_VERSION and is_up_to_date(url)
     except sa.exc.DBAPIError:
         return False
     finally:
         engine.dispose()
+
+
+def _ensure_user(url: str) -> None:
+    """The bench's national admin (``BENCH_LOGIN``), made when missing."""
+    engine = make_engine(url)
+    with session_scope(engine) as session, session.begin():
+        if not session.scalar(sa.select(sa.exists().where(User.login == BENCH_LOGIN))):
+            create_user(
+                session,
+                login=BENCH_LOGIN,
+                password=BENCH_PASSWORD,
+                role="admin",
+                scope_code=None,
+                actor="bench",
+            )
+    engine.dispose()
+
+
+def campaign_id(url: str, code: str = CAMPAIGN_CODE) -> int:
+    """The id of the demo campaign ``code`` in the bench database."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        found = conn.scalar(sa.text("SELECT id FROM campaign WHERE code = :c"), {"c": code})
+    engine.dispose()
+    if found is None:
+        raise RuntimeError(f"no campaign {code!r} in the bench database; run with --rebuild")
+    return int(found)
 
 
 def _build(url: str, say: Callable[[str], None]) -> None:
@@ -132,8 +190,9 @@ def _build(url: str, say: Callable[[str], None]) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO data_load (name, version, loaded_at, summary, is_demo) "
-                "VALUES ('bench', 1, now(), '{}', true)"
-            )
+                "VALUES ('bench', :version, now(), '{}', true)"
+            ),
+            {"version": BENCH_VERSION},
         )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
@@ -144,7 +203,7 @@ def _build(url: str, say: Callable[[str], None]) -> None:
 def _synthesise(session: Session, say: Callable[[str], None]) -> None:
     started = time.perf_counter()
     params = {"per_commune": HAMLETS_PER_COMMUNE, "seed": SEED}
-    hamlets = session.execute(sa.text(HAMLETS), params).rowcount
+    hamlets = _rowcount(session.execute(sa.text(HAMLETS), params))
     rebuild_bands(session, level="hamlet", layout="2025")
     say(f"  {hamlets:,} synthetic hamlets ({time.perf_counter() - started:.0f} s)")
     have = session.scalar(sa.text("SELECT count(*) FROM hotspot")) or 0
@@ -153,7 +212,11 @@ def _synthesise(session: Session, say: Callable[[str], None]) -> None:
     )
     per_commune = -(-(HOTSPOTS - have) // max(int(communes or 1), 1))
     total = HOTSPOTS - have
-    spots = session.execute(
-        sa.text(SPOTS), {"per_commune": per_commune, "seed": SEED, "total": total}
-    ).rowcount
+    spots = _rowcount(
+        session.execute(sa.text(SPOTS), {"per_commune": per_commune, "seed": SEED, "total": total})
+    )
     say(f"  {spots:,} synthetic hotspots ({have + spots:,} in all)")
+
+
+def _rowcount(result: sa.Result[Any]) -> int:
+    return int(getattr(result, "rowcount", 0))

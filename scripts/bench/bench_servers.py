@@ -7,6 +7,7 @@ app's) under the same waitress settings, serving plain copies of the same tables
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +64,13 @@ class Server:
                 self.process.wait()
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: be sent SIGTERM when the bench process dies, however it dies
+    (Linux ``prctl(PR_SET_PDEATHSIG)``), so no server outlives a killed bench."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -88,6 +97,7 @@ def start_app(database_url: str) -> Server:
     process = subprocess.Popen(
         [sys.executable, "-c", APP_SERVER.format(threads=THREADS), database_url, str(port)],
         env=env,
+        preexec_fn=_die_with_parent,
     )
     return _wait_ready(Server("geo_app", f"http://127.0.0.1:{port}", process), "/healthz")
 
@@ -103,7 +113,7 @@ def ensure_pygeoapi(say: object = print) -> Path:
     return python
 
 
-def _collection(table: str, data: dict[str, object]) -> dict[str, object]:
+def _collection(table: str, data: Mapping[str, object]) -> dict[str, object]:
     common = {"data": data, "id_field": "id", "table": table, "geom_field": "geom"}
     return {
         "type": "collection",
@@ -186,5 +196,6 @@ def start_pygeoapi(database_url: str, tables: tuple[str, ...]) -> Server:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
     )
     return _wait_ready(Server("pygeoapi", f"http://127.0.0.1:{port}", process), "/collections")
