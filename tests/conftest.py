@@ -222,3 +222,30 @@ def add_national_admin(url: str) -> None:
             actor="test",
         )
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_url(app: Flask) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, in a thread (browser tests)."""
+    import threading
+
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright, one per test module."""
+    from _browser import CHROMIUM, FLAGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()

@@ -5,32 +5,19 @@ horizontal scrolling. Screenshots go to test-output/.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 import sqlalchemy as sa
+from _browser import PageWatch, assert_local
 from conftest import browser_log_in
-from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
-from waitress.server import create_server
 
 from geo_app.layers.campaign_progress import NOT_EVALUATED, PROGRESS_COLOURS, SHARE_STEPS
 from geo_app.services.campaigns import campaign_by_code
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 GREY = PROGRESS_COLOURS[NOT_EVALUATED]
 SHARES = [PROGRESS_COLOURS[name] for _, _, name in SHARE_STEPS]
 COUNT_FILLS = """(colours) => Array.from(document.querySelectorAll(
@@ -63,53 +50,12 @@ INSIDE_A_TARGET = """(colours) => {
 
 
 @pytest.fixture(scope="module")
-def live_url(app: Flask) -> Iterator[str]:
-    """The app served by waitress on a free loopback port, in a thread."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def tra_vinh(demo_db: str) -> int:
     engine = sa.create_engine(demo_db, poolclass=sa.NullPool)
     with Session(engine) as session:
         campaign_id = campaign_by_code(session, "tra-vinh-2025").id
     engine.dispose()
     return campaign_id
-
-
-class PageWatch:
-    """Console errors, page errors, failed responses and every URL the page asked for."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("request", lambda request: self.requests.append(request.url))
-        page.on(
-            "response",
-            lambda r: r.status >= 400 and self.errors.append(f"HTTP {r.status} for {r.url}"),
-        )
-
-    def tile_months(self, layer: str) -> set[str]:
-        return {
-            parse_qs(urlparse(url).query)["month"][0]
-            for url in self.requests
-            if f"/tiles/{layer}/" in url
-        }
 
 
 def _logged_in_page(browser: Browser, live_url: str, width: int, height: int) -> Page:
@@ -125,15 +71,6 @@ def _wait_until(page: Page, condition: Callable[[], bool], seconds: float = 10) 
             return
         page.wait_for_timeout(100)
     raise AssertionError("the page did not get there in time")
-
-
-def _assert_local(watch: PageWatch, live_url: str) -> None:
-    origin = urlparse(live_url)
-    for url in watch.requests:
-        parsed = urlparse(url)
-        if parsed.scheme in {"data", "blob", "about"}:
-            continue
-        assert (parsed.hostname, parsed.port) == (origin.hostname, origin.port), url
 
 
 def test_the_month_slider_redraws_the_campaign(
@@ -192,7 +129,7 @@ def test_the_month_slider_redraws_the_campaign(
     assert shown is not None and shown >= "2025-03-31"
     _wait_until(page, lambda: shown in watch.tile_months("campaign_progress"))
     assert watch.errors == []
-    _assert_local(watch, live_url)
+    assert_local(watch, live_url)
     page.close()
 
 
@@ -243,7 +180,7 @@ def test_a_phone_shows_map_then_panel_without_horizontal_scroll(
     assert page.locator("#campaign-targets li.target").count() == 21
     page.screenshot(path=str(output_dir / "phone_campaign_tra_vinh_panel.png"))
     assert watch.errors == []
-    _assert_local(watch, live_url)
+    assert_local(watch, live_url)
     page.close()
 
 
@@ -271,5 +208,5 @@ def test_the_summary_panel_follows_the_month_slider(
     assert any("/api/summary?" in url and "area=86" in url for url in watch.requests)
     page.screenshot(path=str(output_dir / "campaign_summary_2025-02.png"))
     assert watch.errors == []
-    _assert_local(watch, live_url)
+    assert_local(watch, live_url)
     page.close()

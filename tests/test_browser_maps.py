@@ -7,38 +7,18 @@ viewport without horizontal scrolling. Screenshots go to test-output/.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 import sqlalchemy as sa
-from conftest import browser_log_in
-from flask import Flask
+from _browser import assert_local, open_page
 from playwright.sync_api import (
     Browser,
-    ConsoleMessage,
-    Error,
     Page,
-    Request,
-    Response,
-    sync_playwright,
 )
 from sqlalchemy.orm import Session
-from waitress.server import create_server
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CLASSES_VI = (
     "Trọng điểm loại I",
     "Trọng điểm loại II",
@@ -49,80 +29,12 @@ CLASSES_VI = (
 MAP_OBJECT = "Object.keys(window).find((k) => k.startsWith('map_') && window[k].getZoom)"
 
 
-@pytest.fixture(scope="module")
-def live_url(app: Flask) -> Iterator[str]:
-    """The app served by waitress on a free loopback port, in a thread."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
-    server.close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
-class PageWatch:
-    """Console errors, page errors and every URL the page asked for."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", self._page_error)
-        page.on("request", self._request)
-        page.on("response", self._response)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(message.text)
-
-    def _page_error(self, error: Error) -> None:
-        self.errors.append(str(error))
-
-    def _request(self, request: Request) -> None:
-        self.requests.append(request.url)
-
-    def _response(self, response: Response) -> None:
-        if response.status >= 400:
-            self.errors.append(f"HTTP {response.status} for {response.url}")
-
-    def tiles(self, name: str) -> list[str]:
-        return [url for url in self.requests if f"/tiles/{name}/" in url]
-
-
-def _open(browser: Browser, url: str, width: int, height: int) -> tuple[Page, PageWatch]:
-    page = browser.new_page(viewport={"width": width, "height": height})
-    parts = urlparse(url)
-    browser_log_in(page, f"{parts.scheme}://{parts.netloc}")
-    watch = PageWatch(page)
-    page.goto(url, wait_until="networkidle")
-    page.wait_for_selector(".leaflet-container")
-    return page, watch
-
-
-def _assert_local(watch: PageWatch, live_url: str) -> None:
-    origin = urlparse(live_url)
-    assert watch.requests
-    for url in watch.requests:
-        parsed = urlparse(url)
-        if parsed.scheme in {"data", "blob", "about"}:
-            continue
-        assert (parsed.hostname, parsed.port) == (origin.hostname, origin.port), url
-
-
 def test_province_page_loads_offline_with_the_vietnamese_legend(
     browser: Browser, live_url: str, output_dir: Path
 ) -> None:
-    page, watch = _open(browser, live_url + "/map/province/86", 1920, 1080)
+    page, watch = open_page(browser, live_url + "/map/province/86", 1920, 1080)
     assert watch.errors == []
-    _assert_local(watch, live_url)
+    assert_local(watch, live_url)
     assert watch.tiles("classification") and watch.tiles("hotspots")
     assert not watch.tiles("hotline_boards")  # hidden until chosen in the layer control
     legend = page.locator(".geo-app-legend")
@@ -193,7 +105,7 @@ def test_clicking_a_commune_opens_its_class_and_criteria(
     browser: Browser, live_url: str, demo_session: Session, output_dir: Path
 ) -> None:
     commune = _clickable_commune(demo_session)
-    page, watch = _open(browser, live_url + "/map/province/86", 1920, 1080)
+    page, watch = open_page(browser, live_url + "/map/province/86", 1920, 1080)
     zoom = page.evaluate(f"() => window[{MAP_OBJECT}].getZoom()")
     assert zoom >= 7  # the classification tiles are drawn from zoom 7
     _click_at(page, commune["lat"], commune["lon"])
@@ -213,7 +125,7 @@ def test_clicking_a_commune_opens_its_class_and_criteria(
 
 
 def test_month_selector_redraws_the_map_as_of_that_month(browser: Browser, live_url: str) -> None:
-    page, watch = _open(browser, live_url + "/map/province/86", 1280, 800)
+    page, watch = open_page(browser, live_url + "/map/province/86", 1280, 800)
     assert all("month=" not in url for url in watch.tiles("classification"))
     with page.expect_navigation():
         page.select_option("#month-select", "2025-08")
@@ -230,7 +142,7 @@ def test_month_selector_redraws_the_map_as_of_that_month(browser: Browser, live_
 def test_phone_viewport_shows_map_and_panel_without_horizontal_scroll(
     browser: Browser, live_url: str, output_dir: Path
 ) -> None:
-    page, watch = _open(browser, live_url + "/map/province/86", 360, 740)
+    page, watch = open_page(browser, live_url + "/map/province/86", 360, 740)
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
@@ -256,7 +168,7 @@ def test_phone_viewport_shows_map_and_panel_without_horizontal_scroll(
 def test_projector_shows_the_summary_and_campaigns_beside_the_map(
     browser: Browser, live_url: str, output_dir: Path
 ) -> None:
-    page, watch = _open(browser, live_url + "/map/province/86", 1920, 1080)
+    page, watch = open_page(browser, live_url + "/map/province/86", 1920, 1080)
     map_box = page.locator(".leaflet-container").bounding_box()
     summary = page.locator("#summary-panel")
     box = summary.bounding_box()
@@ -278,9 +190,9 @@ def test_projector_shows_the_summary_and_campaigns_beside_the_map(
 def test_commune_page_draws_pins_with_popups(
     browser: Browser, live_url: str, output_dir: Path
 ) -> None:
-    page, watch = _open(browser, live_url + "/map/commune/29242", 1920, 1080)
+    page, watch = open_page(browser, live_url + "/map/commune/29242", 1920, 1080)
     assert watch.errors == []
-    _assert_local(watch, live_url)
+    assert_local(watch, live_url)
     assert not watch.tiles("classification")  # a commune's features are embedded
     pins = page.locator(".geo-app-pin")
     assert pins.count() > 0
@@ -296,7 +208,7 @@ def test_commune_page_draws_pins_with_popups(
 def test_pre_2025_commune_page_shows_the_merge(
     browser: Browser, live_url: str, output_dir: Path
 ) -> None:
-    page, watch = _open(browser, live_url + "/map/commune/29392", 360, 740)
+    page, watch = open_page(browser, live_url + "/map/commune/29392", 360, 740)
     note = page.locator(".page-note-merged")
     assert note.is_visible() or note.count() == 1
     assert "đã sáp nhập vào" in note.inner_text()

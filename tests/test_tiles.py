@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import gzip
 import math
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,12 @@ from typing import Any
 import mapbox_vector_tile
 import pytest
 import sqlalchemy as sa
+from _browser import CHROMIUM
 from conftest import NATIONAL_LOGIN, add_national_admin, browser_log_in, log_in, make_settings
-from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import sync_playwright
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from waitress.server import create_server
 from werkzeug.test import TestResponse
 
 from geo_app import create_app
@@ -34,7 +32,6 @@ def client(national_client: FlaskClient) -> FlaskClient:
 
 TRA_VINH = (106.343, 9.935)  # Phường Trà Vinh
 EXTENT = 4096
-CHROMIUM = "/usr/bin/chromium"
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -297,16 +294,6 @@ CLICK_AT = """([lat, lon]) => {
   const box = map.getContainer().getBoundingClientRect();
   return [box.left + p.x, box.top + p.y];
 }"""
-
-
-@pytest.fixture(scope="module")
-def live_url(app: Flask) -> Iterator[str]:
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
 
 
 def test_clicking_a_commune_tile_opens_its_popup(
