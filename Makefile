@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 STAMPS := var/stamps
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The demo's "today" (geo_app/demo/synth.py DEMO_TODAY): `make run` shows the demo as of that day,
+# whatever the machine's date. Set GEO_APP_TODAY= (empty) to follow the machine's date instead.
+GEO_APP_TODAY ?= 2025-12-31
+export GEO_APP_TODAY
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system venv run test lint format pytest bench clean-db i18n

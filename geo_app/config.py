@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -46,6 +47,18 @@ class Settings:
             secret_key=env.get("GEO_APP_SECRET_KEY") or _state_secret(state),
             data_dir=Path(env.get("GEO_APP_DATA_DIR") or root / "data").resolve(),
         )
+
+
+def pinned_today(environ: dict[str, str] | None = None) -> date | None:
+    """``GEO_APP_TODAY`` (YYYY-MM-DD) as a date: the day the app takes for today (see clock)."""
+    env = os.environ if environ is None else environ
+    text = (env.get("GEO_APP_TODAY") or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"GEO_APP_TODAY={text!r} is not a date YYYY-MM-DD") from None
 
 
 def _state_secret(state_dir: Path) -> str:

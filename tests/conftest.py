@@ -27,7 +27,17 @@ OUTPUT = ROOT / "test-output"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Start the embedded cluster once and point every helper at it."""
+    """Pin the app's today to the demo's day, start the embedded cluster once and point every
+    helper at it.
+
+    One "today" for the demo data and the tests (the CLI subprocesses inherit it), so every
+    result is the same on whatever day the suite runs.
+    """
+    from geo_app import clock
+    from geo_app.demo.synth import DEMO_TODAY
+
+    os.environ["GEO_APP_TODAY"] = DEMO_TODAY.isoformat()
+    clock.pin(DEMO_TODAY)
     if os.environ.get("GEO_APP_TEST_ADMIN_URL"):
         return
     from geo_app.db import embedded_cluster

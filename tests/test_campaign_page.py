@@ -26,7 +26,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from geo_app import create_app
+from geo_app import clock, create_app
 from geo_app.layers import LayerQuery, get_layer
 from geo_app.layers.campaign_progress import PROGRESS_COLOURS, progress_class
 from geo_app.services.campaigns import campaign_by_code, campaign_progress, target_progress
@@ -96,7 +96,7 @@ def test_the_page_shows_the_headline_timeline_slider_and_tiles(
     assert html.count('class="timeline-phase ') == 3 and "Hôm nay" in html
     assert 'id="campaign-month"' in html and "▶ Phát" in html
     config = page_config(html)
-    assert config["months"][0] == "2025-02" and config["months"][-1] == date.today().strftime(
+    assert config["months"][0] == "2025-02" and config["months"][-1] == clock.today().strftime(
         "%Y-%m"
     )
     assert config["initial"]["month"] == "2025-12" and config["initial"]["as_of"] == "2025-12-31"
@@ -153,7 +153,7 @@ def test_progress_json_follows_the_stored_evaluations_month_by_month(
 
 
 def test_the_current_month_stops_at_today(national_client: FlaskClient, tra_vinh: int) -> None:
-    today = date.today()
+    today = clock.today()
     data = national_client.get(
         f"/api/campaigns/{tra_vinh}/progress?month={today:%Y-%m}&lang=en"
     ).get_json()

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from geo_app import clock
 from geo_app.web.assets import assert_no_external_assets
 
 CAMPAIGNS = Path(__file__).resolve().parent.parent / "geo_app" / "demo" / "campaigns.json"
@@ -317,13 +318,12 @@ def test_the_province_summary_follows_the_month_selector(client: FlaskClient) ->
 def test_national_page_shows_the_summary_and_every_campaign(
     client: FlaskClient, demo_session: Session
 ) -> None:
-    from datetime import date
 
     from geo_app.services.summary import summary
 
     html = _get(client, "/")
-    assert f'data-on="{date.today().isoformat()}" data-area=""' in html
-    expected = summary(demo_session, area_code=None, on=date.today(), scope_unit_id=None)
+    assert f'data-on="{clock.today().isoformat()}" data-area=""' in html
+    expected = summary(demo_session, area_code=None, on=clock.today(), scope_unit_id=None)
     assert _summary_classes(html) == expected.classes
     assert sum(expected.classes.values()) > 3000  # the whole country's communes
     ids = _campaign_ids(demo_session)

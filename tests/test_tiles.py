@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import math
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from geo_app import create_app
+from geo_app import clock, create_app
 from geo_app.services.tile_cache import TileCache
 
 
@@ -118,7 +117,7 @@ def test_points_below_zoom_10_are_counts_that_add_up(
             "SELECT count(*) FROM hotspot WHERE deleted_at IS NULL AND detected_on <= :d "
             "AND ST_Intersects(geom, ST_Transform(ST_TileEnvelope(8, :x, :y), 4326))"
         ),
-        {"d": date.today(), "x": x, "y": y},
+        {"d": clock.today(), "x": x, "y": y},
     ).scalar_one()
     assert total == expected > 0
     _, counts = fetch(client, f"/tiles/points/8/{x}/{y}.mvt")

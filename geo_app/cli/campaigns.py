@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from geo_app import clock
 from geo_app.cli.base import actor, engine_for, fail, main
 from geo_app.config import Settings
 from geo_app.embedded_pg import EmbeddedDatabaseError
@@ -18,7 +19,7 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _day(value: Any) -> date:
-    return value.date() if value is not None else date.today()
+    return value.date() if value is not None else clock.today()
 
 
 def read_campaign_file(path: Path) -> tuple[list[dict[str, Any]], bool]:

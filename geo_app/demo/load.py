@@ -506,7 +506,7 @@ def load_demo_features(
     units = seed_communes(session)
     if not units:
         raise ValueError("no 2025 communes of the seed areas are loaded: import boundaries first")
-    as_of = as_of or date.today()
+    as_of = as_of or synth.DEMO_TODAY
     olds = old_communes(session, units)
     hamlets = insert_hamlets(session, units, actor=actor, seed=seed)
     for level in ("hamlet", "residential_group"):

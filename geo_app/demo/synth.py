@@ -29,6 +29,9 @@ from geo_app.domain.indicators import COLUMNS
 
 DATA_START = date(2024, 1, 1)
 DATA_END = date(2025, 12, 31)
+DEMO_TODAY = DATA_END
+"""The demo's "today": check dates and ageing count back from it, never from the wall clock, so
+the demo shows the same on any day (``make run`` and the tests pin the app's clock to it)."""
 """Indicator months and hotspot histories lie in this window."""
 
 ACTIVE_STATUSES = ("active", "under_attack", "relapsed")

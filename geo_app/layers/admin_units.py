@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from geoalchemy2 import Geography
 from sqlalchemy.orm import aliased
 
+from geo_app import clock
 from geo_app.layers.base import (
     ExportField,
     LabelledField,
@@ -70,7 +71,7 @@ def in_force(unit: Any, on: date) -> sa.ColumnElement[bool]:
 
 def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
     def build(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
-        on = request.as_of or date.today()
+        on = request.as_of or clock.today()
         parent = aliased(AdminUnit)
         grand = aliased(AdminUnit)
         great = aliased(AdminUnit)

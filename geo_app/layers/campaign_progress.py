@@ -13,12 +13,12 @@ features), ``services/sql/tiles_campaign_progress.sql`` (the tiles) and :func:`p
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from geo_app import clock
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import unit_within_scope, within_area, within_bbox
 from geo_app.layers.vocab import LABELS, label_sql
@@ -87,7 +87,7 @@ def _met_count(criteria: Any) -> sa.ScalarSelect[int]:
 
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
-    on = request.as_of or date.today()
+    on = request.as_of or clock.today()
     criteria = sa.case(
         (sa.func.jsonb_typeof(Evaluation.criteria) == "array", Evaluation.criteria),
         else_=sa.text("'[]'::jsonb"),

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import LateralFromClause
 
+from geo_app import clock
 from geo_app.domain.indicators import LABELS as INDICATOR_LABELS
 from geo_app.layers.admin_units import in_force
 from geo_app.layers.base import (
@@ -200,7 +201,7 @@ def _in_area(code: str, on: date, parent: Any, grand: Any, great: Any) -> sa.Col
 
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
-    on = request.as_of or date.today()
+    on = request.as_of or clock.today()
     parent = aliased(AdminUnit)
     grand = aliased(AdminUnit)
     great = aliased(AdminUnit)

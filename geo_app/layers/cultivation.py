@@ -6,11 +6,11 @@ are active again). Area is computed from the geometry on the spheroid, never typ
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
+from geo_app import clock
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import label_sql
@@ -20,7 +20,7 @@ STATUS_COLOURS = {"active": "#8c2d04", "replanted": "#e6550d", "eradicated": "#7
 
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
-    on = request.as_of or date.today()
+    on = request.as_of or clock.today()
     status = sa.case(
         (
             sa.and_(

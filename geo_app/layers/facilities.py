@@ -4,11 +4,11 @@ someone last checked them (green under 30 days, amber under 90, red beyond).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
+from geo_app import clock
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
@@ -20,7 +20,7 @@ TILE_PROPERTIES = ("site", "status", "ageing")
 
 
 def _boards(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
-    on = request.as_of or date.today()
+    on = request.as_of or clock.today()
     checked = sa.case((HotlineBoard.last_checked_on <= on, HotlineBoard.last_checked_on))
     stmt: sa.Select[*tuple[Any, ...]] = (
         sa.select(
@@ -58,7 +58,7 @@ def _boards(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
 
 
 def _boxes(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
-    on = request.as_of or date.today()
+    on = request.as_of or clock.today()
     inspected = (
         sa.select(
             sa.func.max(TipoffInspection.inspected_on).label("inspected_on"),

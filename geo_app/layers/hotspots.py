@@ -6,11 +6,11 @@ The status shown is the one in force on the requested date, read from the dated 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
+from geo_app import clock
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
@@ -25,7 +25,7 @@ STATUS_COLOURS = {
 
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
-    on = request.as_of or date.today()
+    on = request.as_of or clock.today()
     latest = (
         sa.select(
             HotspotStatusChange.status.label("status"),

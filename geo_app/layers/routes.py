@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from geoalchemy2 import Geography
 
+from geo_app import clock
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import label_sql
@@ -16,7 +16,7 @@ from geo_app.models import Route
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
     # Routes carry no dated history: they are drawn as recorded now, whatever month is shown.
-    on = date.today()
+    on = clock.today()
     key = sa.case((Route.is_key_route, "key"), else_="other")
     length = sa.func.ST_Length(sa.cast(Route.geom, Geography))
     stmt: sa.Select[*tuple[Any, ...]] = (

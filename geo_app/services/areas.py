@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from geo_app import clock
 from geo_app.errors import NotFound
 from geo_app.layers.admin_units import in_force
 from geo_app.models import AdminUnit
@@ -29,7 +30,7 @@ class UnitSummary:
 
 def unit_in_force(session: Session, code: str, level: str, on: date | None = None) -> UnitSummary:
     """The version of ``code`` at ``level`` valid on ``on`` (today); NotFound otherwise."""
-    on = on or date.today()
+    on = on or clock.today()
     parent = sa.orm.aliased(AdminUnit)
     row = session.execute(
         sa.select(

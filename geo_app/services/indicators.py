@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from geo_app import clock
 from geo_app.domain.indicators import (
     ALLOWED,
     COLUMNS,
@@ -199,7 +200,7 @@ def save_indicators(
         raise InvalidInput("there are no rows; nothing was saved")
     if len(rows) > MAX_ROWS:
         raise InvalidInput(f"{len(rows)} rows is more than {MAX_ROWS} in one batch; split it")
-    parsed = _parse_all(rows, today or date.today())
+    parsed = _parse_all(rows, today or clock.today())
     units = _resolve_units(session, parsed)
     _check_scope(session, scope_unit_id, parsed, units)
     existing = _lock_existing(session, parsed, units)

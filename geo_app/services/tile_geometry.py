@@ -19,6 +19,8 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from geo_app import clock
+
 FULL_DETAIL = 0
 
 
@@ -141,7 +143,7 @@ def _day_in_layout(layout: str) -> date:
     from geo_app.services.boundaries import LAYOUTS  # boundaries imports this module
 
     period = LAYOUTS[layout]
-    today = date.today()
+    today = clock.today()
     if today < period.starts_on:
         return period.starts_on
     if period.ends_on is not None and today >= period.ends_on:

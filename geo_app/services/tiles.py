@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from geo_app import clock
 from geo_app.errors import InvalidInput, NotFound
 from geo_app.layers import REGISTRY, LayerSpec
 from geo_app.services.tile_geometry import band_for_zoom
@@ -67,7 +68,7 @@ def check_tile(z: int, x: int, y: int) -> None:
 def parse_month(text: str | None) -> date:
     """The as-of date: ``YYYY-MM`` means the month's last day, ``YYYY-MM-DD`` that day."""
     if not text:
-        return date.today()
+        return clock.today()
     match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", text.strip())
     try:
         if match is None:

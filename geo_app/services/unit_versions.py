@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from geo_app import clock
 from geo_app.errors import NotFound
 from geo_app.layers.admin_units import in_force
 from geo_app.models import AdminUnit
@@ -63,7 +64,7 @@ class Successor:
 
 def version_for_page(session: Session, code: str, level: str, on: date) -> UnitVersion:
     """The version of ``code`` at ``level`` in force on ``on``, else today, else the latest."""
-    today = date.today()
+    today = clock.today()
     parent = aliased(AdminUnit)
     grand = aliased(AdminUnit)
     great = aliased(AdminUnit)

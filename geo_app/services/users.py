@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from geo_app import clock
 from geo_app.errors import Conflict, InvalidInput
 from geo_app.layers.admin_units import in_force
 from geo_app.models import AdminUnit, Role, User
@@ -47,7 +47,7 @@ def create_user(
     if scope_code is not None:
         scope_id = session.execute(
             sa.select(AdminUnit.id).where(
-                AdminUnit.code == scope_code, in_force(AdminUnit, date.today())
+                AdminUnit.code == scope_code, in_force(AdminUnit, clock.today())
             )
         ).scalar_one_or_none()
         if scope_id is None:

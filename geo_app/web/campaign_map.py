@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from geo_app import clock
 from geo_app.errors import NotFound
 from geo_app.layers import get_layer
 from geo_app.layers.base import Lang, LayerQuery
@@ -87,7 +88,7 @@ def _labels(vocabulary: str, language: Lang) -> dict[str, str]:
 def progress_json(campaign_id: int) -> Response:
     """The headline, phase and targets in scope as of ``?month=`` (default: today)."""
     language = lang()
-    on = progress_report.as_of(request.args.get("month"), date.today())
+    on = progress_report.as_of(request.args.get("month"), clock.today())
     scope = access.scope_unit_id()
     with read_session() as session:
         campaign = progress_report.visible_campaign(session, campaign_id, scope)
@@ -98,7 +99,7 @@ def progress_json(campaign_id: int) -> Response:
 @bp.get("/map/campaign/<int:campaign_id>")
 def campaign_page(campaign_id: int) -> str:
     language = lang()
-    today = date.today()
+    today = clock.today()
     on = progress_report.as_of(request.args.get("month"), today)
     scope = access.scope_unit_id()
     with read_session() as session:

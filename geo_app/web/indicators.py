@@ -23,6 +23,7 @@ from flask import Blueprint, Response, abort, g, jsonify, redirect, render_templ
 from flask import url_for as flask_url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from geo_app import clock
 from geo_app.db import session_scope
 from geo_app.domain.indicators import COLUMNS, LABELS, FieldError, month_text, parse_month
 from geo_app.errors import InvalidInput
@@ -76,7 +77,7 @@ def _user() -> Account:
 
 
 def _month(text: str) -> date:
-    parsed = parse_month(text, row=1, latest=date.today())
+    parsed = parse_month(text, row=1, latest=clock.today())
     if isinstance(parsed, FieldError):
         raise InvalidInput(f"month: {parsed.message('en')}")
     return parsed
@@ -146,7 +147,7 @@ def _render(
         action=_url("indicators.save_form", code=record.unit.code, month=month),
         previous=_url("indicators.form", code=record.unit.code, month=_shift(record.month, -1)),
         following=_url("indicators.form", code=record.unit.code, month=_shift(record.month, 1)),
-        has_following=record.month < date.today().replace(day=1),
+        has_following=record.month < clock.today().replace(day=1),
     )
     return page, status
 

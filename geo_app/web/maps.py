@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from geo_app import clock
 from geo_app.errors import InvalidInput
 from geo_app.layers import get_layer
 from geo_app.layers.base import Lang, LayerQuery, Style
@@ -89,7 +90,7 @@ class PageMonth:
 def page_month(text: str | None, today: date | None = None) -> PageMonth:
     """``?month=YYYY-MM`` as the month's last day (today for the current month or none);
     InvalidInput (400) for anything else or a month still to come."""
-    today = today or date.today()
+    today = today or clock.today()
     text = (text or "").strip()
     if not text:
         return PageMonth(None, today)
@@ -328,7 +329,7 @@ def national() -> str | BaseResponse:
         versions = layer_versions(session)
         demo = areas.demo_loaded(session)
         scope = scope_unit_id()
-        figures = summary(session, area_code=None, on=date.today(), scope_unit_id=scope)
+        figures = summary(session, area_code=None, on=clock.today(), scope_unit_id=scope)
         campaigns = campaigns_touching(session, None, None, scope)
     fmap = builder.new_map(settings().basemap)
     builder.fit(fmap, None)  # before the tiles, so they load at the final zoom only

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from geo_app import clock
 from geo_app.services.campaigns.lookup import campaign_by_id, targets_of
 
 MIN_OVERLAY_SHARE = 0.005
@@ -68,7 +69,7 @@ def targets_on_2025_map(
     campaign_by_id(session, campaign_id)
     params = {
         "campaign_id": campaign_id,
-        "today": today or date.today(),
+        "today": today or clock.today(),
         "min_overlay_share": MIN_OVERLAY_SHARE,
     }
     found: dict[int, list[Successor]] = defaultdict(list)
