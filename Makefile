@@ -41,7 +41,7 @@ run: setup ## Start the database, migrate, load the demo data and serve on http:
 
 test: setup lint pytest ## Set up, lint, type-check and run the whole test suite
 
-lint: ## ruff (lint + format check) and mypy
+lint: ## ruff (lint + format check), mypy and the import contracts of docs/ARCHITECTURE.md
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -104,8 +104,8 @@ def empty_db(migrated_template: str) -> Iterator[str]:
 def demo_db() -> Iterator[str]:
     """A database with the real boundaries and the demo data, loaded once per run."""
     from geo_app.db import make_engine, session_scope
+    from geo_app.demo.pipeline import load_demo
     from geo_app.migrations_api import upgrade
-    from geo_app.services.demo import load_demo
 
     url = create_database("geo_app_test_demo")
     upgrade(url)

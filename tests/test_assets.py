@@ -12,7 +12,7 @@ from branca.element import CssLink, Figure, JavascriptLink
 from folium import plugins
 from folium.elements import JSCSSMixin
 
-from geo_app.web.assets import (
+from geo_app.maps.assets import (
     VENDORED_ASSETS,
     ExternalAssetError,
     UnvendoredAssetError,

@@ -135,7 +135,7 @@ def test_login_success_sets_a_hardened_cookie_and_audits(world: World) -> None:
     with world.engine.connect() as conn:
         stamped = conn.scalar(sa.text("SELECT last_login_at FROM app_user WHERE login='staff86'"))
     assert stamped is not None
-    page = client.get("/indicators/29500/2026-01")
+    page = client.get("/indicators/29500/2025-11")
     assert page.status_code == 200
 
 
@@ -150,7 +150,7 @@ def test_failures_look_the_same_for_unknown_logins_and_wrong_passwords(world: Wo
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.get_data() == unknown.get_data()
     assert "Sai tên đăng nhập hoặc mật khẩu" in wrong.get_data(as_text=True)
-    assert client.get("/api/indicators?unit=29500&month=2026-01").status_code == 401
+    assert client.get("/api/indicators?unit=29500&month=2025-11").status_code == 401
     assert _audit(world.engine, "login_failed") == 2
     assert _audit(world.engine, "login") == 0
 
@@ -158,10 +158,10 @@ def test_failures_look_the_same_for_unknown_logins_and_wrong_passwords(world: Wo
 def test_inactive_user_cannot_log_in_and_loses_an_open_session(world: World) -> None:
     client = world.app.test_client()
     assert log_in(client, "viewer86") == 302
-    assert client.get("/api/indicators?unit=29500&month=2026-01").status_code == 200
+    assert client.get("/api/indicators?unit=29500&month=2025-11").status_code == 200
     with world.engine.begin() as conn:
         conn.execute(sa.text("UPDATE app_user SET is_active = false WHERE login = 'viewer86'"))
-    assert client.get("/api/indicators?unit=29500&month=2026-01").status_code == 401
+    assert client.get("/api/indicators?unit=29500&month=2025-11").status_code == 401
     assert log_in(world.app.test_client(), "viewer86") == 401
 
 
@@ -176,31 +176,31 @@ def test_login_needs_the_csrf_token_and_next_stays_on_this_site(world: World) ->
             data={"login": "admin1", "password": PASSWORD, "csrf_token": token, "next": target},
         )
         assert response.headers["Location"] == "/", target
-        client.post("/logout", data={"csrf_token": csrf_of(client, "/indicators/29500/2026-01")})
+        client.post("/logout", data={"csrf_token": csrf_of(client, "/indicators/29500/2025-11")})
         token = csrf_of(client)
 
 
 def test_logout_ends_the_session(world: World) -> None:
     client = world.app.test_client()
     assert log_in(client, "staff86") == 302
-    token = csrf_of(client, "/indicators/29500/2026-01")
+    token = csrf_of(client, "/indicators/29500/2025-11")
     assert client.post("/logout", data={}).status_code == 400  # no token, still logged in
-    assert client.get("/indicators/29500/2026-01").status_code == 200
+    assert client.get("/indicators/29500/2025-11").status_code == 200
     response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
-    page = client.get("/indicators/29500/2026-01")
+    page = client.get("/indicators/29500/2025-11")
     assert page.status_code == 302 and "/login?next=" in page.headers["Location"]
-    assert client.get("/api/indicators?unit=29500&month=2026-01").status_code == 401
+    assert client.get("/api/indicators?unit=29500&month=2025-11").status_code == 401
 
 
 def test_basic_credentials_work_on_the_api_only(world: World) -> None:
     client = world.app.test_client()
-    ok = client.get("/api/indicators?unit=29500&month=2026-01", auth=("staff86", PASSWORD))
+    ok = client.get("/api/indicators?unit=29500&month=2025-11", auth=("staff86", PASSWORD))
     assert ok.status_code == 200
-    bad = client.get("/api/indicators?unit=29500&month=2026-01", auth=("staff86", "wrong-pass"))
+    bad = client.get("/api/indicators?unit=29500&month=2025-11", auth=("staff86", "wrong-pass"))
     assert bad.status_code == 401
     assert bad.headers["WWW-Authenticate"].startswith("Basic")
-    page = client.get("/indicators/29500/2026-01", auth=("staff86", PASSWORD))
+    page = client.get("/indicators/29500/2025-11", auth=("staff86", PASSWORD))
     assert page.status_code == 302  # pages want the login form, not Basic
     assert _audit(world.engine, "login") == 0  # per-request checks do not flood the log
 

@@ -14,9 +14,9 @@ from test_auth import PASSWORD, World, build_world, csrf_of, log_in
 
 from geo_app.domain.indicators import COLUMNS
 
-FORM = "/indicators/29500/2026-01"
+FORM = "/indicators/29500/2025-11"
 API = "/api/indicators"
-READ = f"{API}?unit=29500&month=2026-01"
+READ = f"{API}?unit=29500&month=2025-11"
 ROW_KEYS = {"code", "month", "version", *COLUMNS}
 SAVED_KEYS = {"row", "code", "month", "version", "action"}
 
@@ -53,7 +53,7 @@ def _walk_keys(value: Any) -> set[str]:
 def test_api_needs_a_login(world: World) -> None:
     client = world.app.test_client()
     assert client.get(READ).status_code == 401
-    response = client.post(API, json=[{"code": "29500", "month": "2026-01"}])
+    response = client.post(API, json=[{"code": "29500", "month": "2025-11"}])
     assert response.status_code == 401
     assert response.get_json() == {
         "error": "log in first (session cookie or HTTP Basic credentials)"
@@ -64,12 +64,12 @@ def test_api_needs_a_login(world: World) -> None:
 def test_api_round_trip_with_basic_credentials(world: World) -> None:
     client = world.app.test_client()
     empty = client.get(READ, auth=("viewer86", PASSWORD)).get_json()
-    assert empty == {"code": "29500", "month": "2026-01", "version": None, **dict.fromkeys(COLUMNS)}
-    saved = _post(client, [{"code": "29500", "month": "2026-01", "drug_users": 7}])
+    assert empty == {"code": "29500", "month": "2025-11", "version": None, **dict.fromkeys(COLUMNS)}
+    saved = _post(client, [{"code": "29500", "month": "2025-11", "drug_users": 7}])
     assert saved.status_code == 200, saved.get_json()
     assert saved.get_json() == {
         "saved": [
-            {"row": 1, "code": "29500", "month": "2026-01", "version": 1, "action": "inserted"}
+            {"row": 1, "code": "29500", "month": "2025-11", "version": 1, "action": "inserted"}
         ]
     }
     read = client.get(READ, auth=("commander86", PASSWORD))
@@ -84,15 +84,15 @@ def test_api_round_trip_with_basic_credentials(world: World) -> None:
 def test_api_refuses_other_units_and_read_only_roles(world: World) -> None:
     client = world.app.test_client()
     before = _table(world.engine)
-    outside = _post(client, [{"code": "26734", "month": "2026-01", "drug_users": 1}])
+    outside = _post(client, [{"code": "26734", "month": "2025-11", "drug_users": 1}])
     assert outside.status_code == 403
     assert outside.get_json()["details"] == ["row 1, column code: unit 26734 is outside your scope"]
-    read_outside = client.get(f"{API}?unit=26734&month=2026-01", auth=("staff86", PASSWORD))
+    read_outside = client.get(f"{API}?unit=26734&month=2025-11", auth=("staff86", PASSWORD))
     assert read_outside.status_code == 403
-    sibling = _post(client, [{"code": "29501", "month": "2026-01"}], user="officer29500")
+    sibling = _post(client, [{"code": "29501", "month": "2025-11"}], user="officer29500")
     assert sibling.status_code == 403
     for role_user in ("viewer86", "commander86"):
-        refused = _post(client, [{"code": "29500", "month": "2026-01"}], user=role_user)
+        refused = _post(client, [{"code": "29500", "month": "2025-11"}], user=role_user)
         assert refused.status_code == 403, role_user
     assert _table(world.engine) == before
 
@@ -109,11 +109,11 @@ def test_pre_2025_unit_inside_the_2025_province_is_in_scope(world: World) -> Non
 
 def test_api_bad_input_is_400_with_row_and_column_and_changes_nothing(world: World) -> None:
     client = world.app.test_client()
-    _post(client, [{"code": "29500", "month": "2026-01", "households_total": 10}])
+    _post(client, [{"code": "29500", "month": "2025-11", "households_total": 10}])
     before = _table(world.engine)
     rows = [
-        {"code": "29501", "month": "2026-01", "drug_users": 1},
-        {"code": "29501", "month": "2026-02", "drug_users": -1, "tipoffs_received": "many"},
+        {"code": "29501", "month": "2025-11", "drug_users": 1},
+        {"code": "29501", "month": "2025-12", "drug_users": -1, "tipoffs_received": "many"},
         "not a row",
     ]
     response = _post(client, rows)
@@ -130,7 +130,7 @@ def test_api_bad_input_is_400_with_row_and_column_and_changes_nothing(world: Wor
         "message": "-1 is negative",
     }
     merged = _post(
-        client, [{"code": "29500", "month": "2026-01", "version": 1, "households_informed": 11}]
+        client, [{"code": "29500", "month": "2025-11", "version": 1, "households_informed": 11}]
     )
     assert merged.status_code == 400
     assert "households_informed: 11 is more than households_total (10)" in merged.get_data(
@@ -141,13 +141,13 @@ def test_api_bad_input_is_400_with_row_and_column_and_changes_nothing(world: Wor
     plain = client.post(API, data="[]", auth=("staff86", PASSWORD), content_type="text/plain")
     assert plain.status_code == 415
     assert client.get(f"{API}?unit=29500", auth=("staff86", PASSWORD)).status_code == 400
-    assert client.get(f"{API}?month=2026-01", auth=("staff86", PASSWORD)).status_code == 400
+    assert client.get(f"{API}?month=2025-11", auth=("staff86", PASSWORD)).status_code == 400
     assert _table(world.engine) == before
 
 
 def test_api_stale_version_is_409(world: World) -> None:
     client = world.app.test_client()
-    _post(client, [{"code": "29500", "month": "2026-01", "drug_users": 1}])
+    _post(client, [{"code": "29500", "month": "2025-11", "drug_users": 1}])
     seen = client.get(READ, auth=("staff86", PASSWORD)).get_json()
     assert _post(client, [{**seen, "drug_users": 2}]).status_code == 200
     before = _table(world.engine)
@@ -156,7 +156,7 @@ def test_api_stale_version_is_409(world: World) -> None:
     assert stale.get_json()["details"] == [
         "row 1, column version: was changed by someone else (now version 2)"
     ]
-    no_version = _post(client, [{"code": "29500", "month": "2026-01", "drug_users": 3}])
+    no_version = _post(client, [{"code": "29500", "month": "2025-11", "drug_users": 3}])
     assert no_version.status_code == 409
     assert _table(world.engine) == before
 
@@ -166,7 +166,7 @@ def test_api_with_the_session_cookie_needs_the_csrf_header(world: World) -> None
     assert log_in(client, "staff86") == 302
     read = client.get(READ)
     token = read.headers["X-CSRF-Token"]
-    row = [{"code": "29500", "month": "2026-01", "drug_users": 1}]
+    row = [{"code": "29500", "month": "2025-11", "drug_users": 1}]
     assert client.post(API, json=row).status_code == 400
     assert client.post(API, json=row, headers={"X-CSRF-Token": "forged"}).status_code == 400
     assert _table(world.engine)[0] == []
@@ -175,7 +175,7 @@ def test_api_with_the_session_cookie_needs_the_csrf_header(world: World) -> None
 
 def test_no_person_identifying_field_in_any_payload(world: World) -> None:
     client = world.app.test_client()
-    saved = _post(client, [{"code": "29500", "month": "2026-01", "drug_users": 1}]).get_json()
+    saved = _post(client, [{"code": "29500", "month": "2025-11", "drug_users": 1}]).get_json()
     read = client.get(READ, auth=("staff86", PASSWORD)).get_json()
     assert set(read) == ROW_KEYS
     assert _walk_keys(saved) == {"saved", *SAVED_KEYS}
@@ -184,7 +184,7 @@ def test_no_person_identifying_field_in_any_payload(world: World) -> None:
     before = _table(world.engine)
     named = _post(
         client,
-        [{"code": "29500", "month": "2026-02", "ho_ten": "Nguyễn Văn A", "cccd": "001099000001"}],
+        [{"code": "29500", "month": "2025-12", "ho_ten": "Nguyễn Văn A", "cccd": "001099000001"}],
     )
     assert named.status_code == 400
     assert sorted(named.get_json()["details"]) == [
@@ -216,7 +216,7 @@ def _values(**counts: int | str) -> dict[str, str]:
 def test_form_needs_a_login_and_redirects_to_it(world: World) -> None:
     response = world.app.test_client().get(FORM)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/login?next=/indicators/29500/2026-01"
+    assert response.headers["Location"] == "/login?next=/indicators/29500/2025-11"
 
 
 def test_form_round_trip(world: World) -> None:
@@ -234,7 +234,7 @@ def test_form_round_trip(world: World) -> None:
     }
     saved = client.post(FORM, data=data)
     assert saved.status_code == 302
-    assert saved.headers["Location"] == "/indicators/29500/2026-01?saved=1"
+    assert saved.headers["Location"] == "/indicators/29500/2025-11?saved=1"
     shown = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "Đã lưu, phiên bản 1" in shown
     assert re.search(r'name="households_committed" value="480"', shown)
@@ -288,8 +288,8 @@ def test_form_stale_version_is_409_and_shows_both_figures(world: World) -> None:
 def test_form_scope_and_roles(world: World) -> None:
     officer = world.app.test_client()
     assert log_in(officer, "officer29500") == 302
-    assert officer.get("/indicators/29501/2026-01").status_code == 403
-    assert officer.get("/indicators/99999/2026-01").status_code == 404
+    assert officer.get("/indicators/29501/2025-11").status_code == 403
+    assert officer.get("/indicators/99999/2025-11").status_code == 404
     assert officer.get("/indicators/29500/2026-1").status_code == 400
     viewer = world.app.test_client()
     assert log_in(viewer, "viewer86") == 302

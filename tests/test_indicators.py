@@ -32,7 +32,7 @@ from geo_app.services.indicators import (
 from geo_app.services.scope import OutOfScope
 
 ROOT = Path(__file__).resolve().parent.parent
-TODAY = date(2026, 11, 22)
+TODAY = date(2025, 12, 31)
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_a_good_row_keeps_only_the_columns_given() -> None:
         ({"drug_users": "12000000"}, "drug_users", "implausibly large"),
         ({"month": "2025-13"}, "month", "not a month YYYY-MM"),
         ({"month": "2025-3"}, "month", "not a month YYYY-MM"),
-        ({"month": "2027-01"}, "month", "in the future"),
+        ({"month": "2026-01"}, "month", "in the future"),
         ({"month": ""}, "month", "is required"),
         ({"code": ""}, "code", "is required"),
         ({"version": "0"}, "version", "not a version number"),
@@ -169,16 +169,16 @@ def _audits(engine: Engine) -> list[Any]:
 
 
 def test_insert_then_update_with_the_version_and_every_write_audited(world: World) -> None:
-    first = _save(world, [{"code": "29500", "month": "2026-01", "households_total": "100"}])
+    first = _save(world, [{"code": "29500", "month": "2025-10", "households_total": "100"}])
     assert [(s.action, s.version) for s in first] == [("inserted", 1)]
     second = _save(
         world,
-        [{"code": "29500", "month": "2026-01", "version": "1", "households_committed": "90"}],
+        [{"code": "29500", "month": "2025-10", "version": "1", "households_committed": "90"}],
     )
     assert [(s.action, s.version) for s in second] == [("updated", 2)]
     again = _save(
         world,
-        [{"code": "29500", "month": "2026-01", "version": "2", "households_committed": "90"}],
+        [{"code": "29500", "month": "2025-10", "version": "2", "households_committed": "90"}],
     )
     assert [(s.action, s.version) for s in again] == [("unchanged", 2)]
     audits = _audits(world.engine)
@@ -189,61 +189,61 @@ def test_insert_then_update_with_the_version_and_every_write_audited(world: Worl
     assert audits[1].after["households_total"] == 100 and audits[1].after["version"] == 2
     assert audits[1].actor == "test:ops" and "test" in audits[1].reason
     with Session(world.engine) as session:
-        record = read_indicator(session, "29500", date(2026, 1, 1), scope_unit_id=None)
+        record = read_indicator(session, "29500", date(2025, 10, 1), scope_unit_id=None)
         assert verify_chain(session) == []
     assert record.version == 2 and record.values["households_committed"] == 90
 
 
 def test_a_stale_or_missing_version_is_a_conflict_and_changes_nothing(world: World) -> None:
-    _save(world, [{"code": "29500", "month": "2026-01", "drug_users": "3"}])
-    _save(world, [{"code": "29500", "month": "2026-01", "version": "1", "drug_users": "4"}])
+    _save(world, [{"code": "29500", "month": "2025-10", "drug_users": "3"}])
+    _save(world, [{"code": "29500", "month": "2025-10", "version": "1", "drug_users": "4"}])
     before = _table(world.engine)
     with pytest.raises(RowsConflict) as stale:
-        _save(world, [{"code": "29500", "month": "2026-01", "version": "1", "drug_users": "9"}])
+        _save(world, [{"code": "29500", "month": "2025-10", "version": "1", "drug_users": "9"}])
     assert stale.value.status == 409
     assert stale.value.details == [
         "row 2, column version: was changed by someone else (now version 2)"
     ]
     with pytest.raises(RowsConflict, match="1 problems"):
-        _save(world, [{"code": "29500", "month": "2026-01", "drug_users": "9"}])
+        _save(world, [{"code": "29500", "month": "2025-10", "drug_users": "9"}])
     with pytest.raises(RowsConflict):
-        _save(world, [{"code": "29501", "month": "2026-01", "version": "4", "drug_users": "9"}])
+        _save(world, [{"code": "29501", "month": "2025-10", "version": "4", "drug_users": "9"}])
     assert _table(world.engine) == before
-    done = _save(world, [{"code": "29500", "month": "2026-01", "drug_users": "9"}], overwrite=True)
+    done = _save(world, [{"code": "29500", "month": "2025-10", "drug_users": "9"}], overwrite=True)
     assert done[0].version == 3
 
 
 def test_bad_rows_change_nothing_and_every_error_names_its_row_and_column(world: World) -> None:
-    _save(world, [{"code": "29500", "month": "2026-01", "households_total": "100"}])
+    _save(world, [{"code": "29500", "month": "2025-10", "households_total": "100"}])
     before = _table(world.engine)
     cases: list[tuple[list[dict[str, Any]], str]] = [
         (
             [
-                {"code": "29501", "month": "2026-01", "drug_users": "2"},
-                {"code": "29501", "month": "2026-02", "drug_users": "-2"},
+                {"code": "29501", "month": "2025-10", "drug_users": "2"},
+                {"code": "29501", "month": "2025-11", "drug_users": "-2"},
             ],
             "row 3, column drug_users: -2 is negative",
         ),
         (
             [
-                {"code": "29501", "month": "2026-01"},
-                {"code": "99999", "month": "2026-01"},
+                {"code": "29501", "month": "2025-10"},
+                {"code": "99999", "month": "2025-10"},
             ],
             "row 3, column code: no unit '99999' in force that month",
         ),
         (
-            [{"code": "28000", "month": "2026-01"}],  # the old commune ended in June 2025
+            [{"code": "28000", "month": "2025-10"}],  # the old commune ended in June 2025
             "row 2, column code: no unit '28000' in force that month",
         ),
         (
             [
-                {"code": "29501", "month": "2026-03"},
-                {"code": "29501", "month": "2026-03"},
+                {"code": "29501", "month": "2025-12"},
+                {"code": "29501", "month": "2025-12"},
             ],
             "row 3, column month: repeats the unit and month of row 2",
         ),
         (  # merged with the stored households_total = 100
-            [{"code": "29500", "month": "2026-01", "version": "1", "households_committed": "120"}],
+            [{"code": "29500", "month": "2025-10", "version": "1", "households_committed": "120"}],
             "row 2, column households_committed: 120 is more than households_total (100)",
         ),
     ]
@@ -264,8 +264,8 @@ def test_scope_is_enforced_and_pre_2025_units_inside_a_2025_province_are_in(
         _save(
             world,
             [
-                {"code": "29500", "month": "2026-01", "drug_users": "1"},
-                {"code": "26734", "month": "2026-01", "drug_users": "1"},
+                {"code": "29500", "month": "2025-10", "drug_users": "1"},
+                {"code": "26734", "month": "2025-10", "drug_users": "1"},
             ],
             scope=scope_86,
         )
@@ -278,14 +278,14 @@ def test_scope_is_enforced_and_pre_2025_units_inside_a_2025_province_are_in(
         old = read_indicator(session, "28000", date(2025, 3, 1), scope_unit_id=scope_86)
         assert old.unit.code == "28000" and old.values["drug_users"] == 5
         with pytest.raises(OutOfScope):
-            read_indicator(session, "26734", date(2026, 1, 1), scope_unit_id=scope_86)
+            read_indicator(session, "26734", date(2025, 10, 1), scope_unit_id=scope_86)
 
 
 def test_a_writer_racing_another_gets_a_conflict_not_a_crash(world: World) -> None:
     """B inserts the same unit and month while A's insert is uncommitted: B waits on the unique
     index, and when A commits B's attempt becomes a 409 with nothing of B's stored.
     """
-    row = [(2, {"code": "29500", "month": "2026-01", "drug_users": "1"})]
+    row = [(2, {"code": "29500", "month": "2025-10", "drug_users": "1"})]
     outcome: list[BaseException] = []
 
     def writer_b() -> None:
@@ -326,8 +326,8 @@ def _wait_for_a_lock_wait(engine: Engine) -> None:
 
 GOOD_CSV = (
     "code,month,addicts_registered,addicts_in_treatment,households_total,households_committed\n"
-    "29500,2026-01,12,10,900,850\n"
-    "29501,2026-01,,,400,\n"
+    "29500,2025-10,12,10,900,850\n"
+    "29501,2025-10,,,400,\n"
     "28000,2025-06,3,3,,\n"
 )
 
@@ -345,7 +345,7 @@ def test_csv_import_writes_every_row(world: World, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "3 rows — 3 inserted, 0 updated, 0 unchanged" in result.output
     with Session(world.engine) as session:
-        a = read_indicator(session, "29501", date(2026, 1, 1), scope_unit_id=None)
+        a = read_indicator(session, "29501", date(2025, 10, 1), scope_unit_id=None)
         b = read_indicator(session, "28000", date(2025, 6, 1), scope_unit_id=None)
     assert a.values["households_total"] == 400 and a.values["addicts_registered"] is None
     assert b.values["addicts_registered"] == 3 and b.version == 1
@@ -360,8 +360,8 @@ def test_csv_import_writes_every_row(world: World, tmp_path: Path) -> None:
 
 BAD_CSV = (
     "code,month,drug_users,households_total,households_committed\n"
-    "29500,2026-01,4,100,90\n"
-    "29501,2026-01,-1,100,101\n"
+    "29500,2025-10,4,100,90\n"
+    "29501,2025-10,-1,100,101\n"
     "26734,2026-13,x,,\n"
 )
 
@@ -378,11 +378,11 @@ def test_csv_import_is_all_or_nothing_with_exit_2(world: World, tmp_path: Path) 
     ):
         assert message in result.output
     assert "nothing was saved" in result.output
-    header = _import(world, tmp_path, "code,month,ho_ten,drug_users\n29500,2026-01,An,1\n")
+    header = _import(world, tmp_path, "code,month,ho_ten,drug_users\n29500,2025-10,An,1\n")
     assert header.exit_code == 2 and "row 1, column ho_ten: is not an indicator column" in (
         header.output
     )
-    short = _import(world, tmp_path, "code,month,drug_users\n29500,2026-01\n")
+    short = _import(world, tmp_path, "code,month,drug_users\n29500,2025-10\n")
     assert short.exit_code == 2 and "row 2, column -: has 2 cells, the header has 3" in short.output
     assert _import(world, tmp_path, "code,month\n").exit_code == 2
     assert _table(world.engine) == before

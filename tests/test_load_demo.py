@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from geo_app.services.demo import load_demo
+from geo_app.demo.pipeline import load_demo
 
 COUNT_TABLES = (
     "admin_unit",

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from geo_app import clock
-from geo_app.web.assets import assert_no_external_assets
+from geo_app.maps.assets import assert_no_external_assets
 
 CAMPAIGNS = Path(__file__).resolve().parent.parent / "geo_app" / "demo" / "campaigns.json"
 CLASSES_VI = (

@@ -9,7 +9,7 @@ from conftest import make_settings
 from flask.testing import FlaskClient
 
 from geo_app import create_app
-from geo_app.web.assets import assert_no_external_assets
+from geo_app.maps.assets import assert_no_external_assets
 
 
 @pytest.fixture

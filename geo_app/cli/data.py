@@ -104,7 +104,7 @@ def import_boundaries(
 def load_demo() -> None:
     """Load the real boundaries and the demo data (a second run adds nothing)."""
     from geo_app.db import session_scope
-    from geo_app.services.demo import load_demo as run
+    from geo_app.demo.pipeline import load_demo as run
 
     try:
         engine = engine_for(Settings.from_env())

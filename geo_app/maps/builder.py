@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from geo_app.i18n import language
 from geo_app.layers.base import Lang, LayerSpec, Style
-from geo_app.web.assets import localize
+from geo_app.maps.assets import localize
 
 VIETNAM_BOUNDS = ((8.2, 102.1), (23.4, 109.5))
 NO_BASEMAP_BACKGROUND = "#f2efe9"

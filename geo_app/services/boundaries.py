@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -527,7 +528,38 @@ def _apply(
     summary: ImportSummary,
     actor: str,
 ) -> None:
+    """Close the changed versions, insert the new and added units, and audit all of it."""
     compared = session.execute(_COMPARE, {"d": starts}).all()
+    _refuse_same_day_changes(compared, starts, source)
+    to_insert, to_close = _sort_compared(compared, summary)
+    entries = _close_versions(session, to_close, starts, source, actor)
+    if to_insert:
+        params = {
+            "level": level,
+            "layout": layout,
+            "source": source,
+            "d": starts,
+            "ends": spec.ends_on,
+            "is_demo": is_demo,
+            "idxs": to_insert,
+        }
+        inserted = session.execute(_INSERT_UNITS, params).all()
+        entries += [_insert_entry(unit, level, layout, source, actor) for unit in inserted]
+    audit.record_many(session, entries)
+    audit.record(
+        session,
+        actor=actor,
+        action="import_boundaries",
+        table="admin_unit",
+        row_id=None,
+        before=None,
+        after=json.loads(json.dumps(summary.as_dict())),
+        reason=f"boundary import from {source}",
+    )
+
+
+def _refuse_same_day_changes(compared: Sequence[Any], starts: date, source: str) -> None:
+    """A changed unit needs a new version starting after the one in force: never an overwrite."""
     same_day = [
         f"feature #{row.idx} (code {row.code}): differs from the version valid from "
         f"{row.current_from.isoformat()}; give a later --valid-from to add a new version"
@@ -540,6 +572,10 @@ def _apply(
             "nothing was imported",
             details=same_day[:MAX_ERRORS_SHOWN],
         )
+
+
+def _sort_compared(compared: Sequence[Any], summary: ImportSummary) -> tuple[list[int], list[int]]:
+    """Feature indexes to insert and unit ids to close; the summary notes each code's fate."""
     to_insert: list[int] = []
     to_close: list[int] = []
     for row in compared:
@@ -552,62 +588,45 @@ def _apply(
             summary.new_versions.append(row.code)
             to_close.append(row.unit_id)
             to_insert.append(row.idx)
-    entries: list[audit.Entry] = []
-    if to_close:
-        for closed in session.execute(_CLOSE, {"d": starts, "ids": to_close}).all():
-            entries.append(
-                audit.Entry(
-                    actor=actor,
-                    action="close_version",
-                    table="admin_unit",
-                    row_id=closed.id,
-                    before={"code": closed.code, "valid_to": None},
-                    after={"code": closed.code, "valid_to": closed.valid_to},
-                    reason=f"superseded by a new version from {source}",
-                )
-            )
-    if to_insert:
-        inserted = session.execute(
-            _INSERT_UNITS,
-            {
-                "level": level,
-                "layout": layout,
-                "source": source,
-                "d": starts,
-                "ends": spec.ends_on,
-                "is_demo": is_demo,
-                "idxs": to_insert,
-            },
-        ).all()
-        for unit in inserted:
-            entries.append(
-                audit.Entry(
-                    actor=actor,
-                    action="insert",
-                    table="admin_unit",
-                    row_id=unit.id,
-                    before=None,
-                    after={
-                        "code": unit.code,
-                        "name": unit.name,
-                        "level": level,
-                        "layout": layout,
-                        "valid_from": unit.valid_from,
-                        "valid_to": unit.valid_to,
-                        "geom_sha256": unit.geom_sha256,
-                        "source": source,
-                    },
-                    reason=f"boundary import from {source}",
-                )
-            )
-    audit.record_many(session, entries)
-    audit.record(
-        session,
+    return to_insert, to_close
+
+
+def _close_versions(
+    session: Session, to_close: list[int], starts: date, source: str, actor: str
+) -> list[audit.Entry]:
+    """Close the superseded versions the day the new ones start; their audit entries."""
+    if not to_close:
+        return []
+    return [
+        audit.Entry(
+            actor=actor,
+            action="close_version",
+            table="admin_unit",
+            row_id=closed.id,
+            before={"code": closed.code, "valid_to": None},
+            after={"code": closed.code, "valid_to": closed.valid_to},
+            reason=f"superseded by a new version from {source}",
+        )
+        for closed in session.execute(_CLOSE, {"d": starts, "ids": to_close}).all()
+    ]
+
+
+def _insert_entry(unit: Any, level: str, layout: str, source: str, actor: str) -> audit.Entry:
+    return audit.Entry(
         actor=actor,
-        action="import_boundaries",
+        action="insert",
         table="admin_unit",
-        row_id=None,
+        row_id=unit.id,
         before=None,
-        after=json.loads(json.dumps(summary.as_dict())),
+        after={
+            "code": unit.code,
+            "name": unit.name,
+            "level": level,
+            "layout": layout,
+            "valid_from": unit.valid_from,
+            "valid_to": unit.valid_to,
+            "geom_sha256": unit.geom_sha256,
+            "source": source,
+        },
         reason=f"boundary import from {source}",
     )

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from geo_app.db import make_engine, session_scope
+from geo_app.demo.pipeline import load_demo
 from geo_app.migrations_api import is_up_to_date, upgrade
 from geo_app.models import User
-from geo_app.services.demo import load_demo
 from geo_app.services.tile_geometry import rebuild_bands
 from geo_app.services.users import create_user
 

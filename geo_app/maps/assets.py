@@ -107,7 +107,7 @@ class UnvendoredAssetError(LookupError):
         details = "; ".join(f"{name!r} ({url}) used by {owner}" for name, url, owner in missing)
         super().__init__(
             f"asset(s) not vendored: {details}. Vendor them under geo_app/static/vendor, "
-            "list them in VENDORED.md and add them to VENDORED_ASSETS in geo_app/web/assets.py."
+            "list them in VENDORED.md and add them to VENDORED_ASSETS in geo_app/maps/assets.py."
         )
 
 

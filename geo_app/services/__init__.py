@@ -1,0 +1,1 @@
+"""Plain functions over a database session, a package per capability (docs/ARCHITECTURE.md)."""
