@@ -26,20 +26,21 @@ STATUS_COLOURS = {
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
     on = request.as_of or clock.today()
+    # The status by the one rule (hotspot_status_on, migration 0006), and the last dated change.
     latest = (
-        sa.select(
-            HotspotStatusChange.status.label("status"),
-            HotspotStatusChange.changed_on.label("changed_on"),
+        sa.func.hotspot_status_on(
+            Hotspot.id, Hotspot.status, Hotspot.cleared_on, Hotspot.relapsed_on, on
         )
-        .where(HotspotStatusChange.hotspot_id == Hotspot.id, HotspotStatusChange.changed_on <= on)
-        .order_by(HotspotStatusChange.changed_on.desc(), HotspotStatusChange.id.desc())
-        .limit(1)
+        .table_valued(sa.column("status", sa.String))
         .lateral("latest")
     )
-    status = sa.func.coalesce(
-        sa.cast(latest.c.status, sa.String), sa.cast(Hotspot.status, sa.String)
+    status = latest.c.status
+    last_change = (
+        sa.select(sa.func.max(HotspotStatusChange.changed_on).label("changed_on"))
+        .where(HotspotStatusChange.hotspot_id == Hotspot.id, HotspotStatusChange.changed_on <= on)
+        .lateral("last_change")
     )
-    verified = sa.func.greatest(latest.c.changed_on, Hotspot.detected_on)
+    verified = sa.func.greatest(last_change.c.changed_on, Hotspot.detected_on)
     stmt: sa.Select[*tuple[Any, ...]] = (
         sa.select(
             Hotspot.id,
@@ -62,7 +63,8 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
             Hotspot.geom.label("geom"),
         )
         .join(AdminUnit, AdminUnit.id == Hotspot.admin_unit_id)
-        .outerjoin(latest, sa.true())
+        .join(latest, sa.true())
+        .join(last_change, sa.true())
         .where(Hotspot.deleted_at.is_(None), Hotspot.detected_on <= on)
         .order_by(Hotspot.id)
     )

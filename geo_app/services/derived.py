@@ -8,9 +8,11 @@ Nothing here is typed by a user: counts come from the map features' geometry and
   point, interior containment wins, else the smallest code. A field (polygon) is owned through
   its ``ST_PointOnSurface``. A unit asked about a date outside its validity is compared with the
   units in force on its nearest valid day (so a pre-2025 commune can be asked about late 2025).
-- **Hotspots** — a hotspot detected after the date does not exist yet; its status is the latest
-  ``hotspot_status_change`` on or before the date (or its dated columns if none). Active means
-  active, under_attack or relapsed; ``active_hotspots`` counts kinds den, retail, complex_point.
+- **Hotspots** — a hotspot detected after the date does not exist yet; its status is the one
+  rule of the map and the summary, ``hotspot_status_on`` (migration 0006: the latest
+  ``hotspot_status_change`` on or before the date, else its dated columns). Active is
+  ``hotspot_is_active`` (active, under_attack or relapsed); ``active_hotspots`` counts kinds
+  den, retail, complex_point.
 - **Cultivation** — active on the date: detected by then, not eradicated by then (a replanted
   site counts from detection, its replanting date being unknown). Area is geodesic (m²).
 - **Key route** — a key route's line meets the unit's interior, not only its border.

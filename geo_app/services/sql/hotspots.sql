@@ -1,7 +1,6 @@
 -- Hotspot counts of each unit in :ids as of :on (derived.py documents the rules).
 -- A hotspot counts for the unit that owns its point on the unit's reference date (the
--- boundary rule, unit_at_point); its status is the latest dated change on or before :on, or,
--- for a hotspot with no change recorded by then, what its own dated columns say.
+-- boundary rule, unit_at_point); its status on :on is the one rule, hotspot_status_on (0006).
 WITH target AS (
     SELECT u.id, u.level, u.geom,
            CASE
@@ -14,22 +13,11 @@ WITH target AS (
 ),
 spot AS (
     SELECT t.id AS unit_id, h.id, CAST(h.kind AS text) AS kind,
-           COALESCE(
-               (SELECT CAST(c.status AS text)
-                FROM hotspot_status_change c
-                WHERE c.hotspot_id = h.id AND c.changed_on <= CAST(:on AS date)
-                ORDER BY c.changed_on DESC, c.id DESC
-                LIMIT 1),
-               CASE
-                   WHEN h.relapsed_on <= CAST(:on AS date)
-                        AND (h.cleared_on IS NULL OR h.cleared_on > CAST(:on AS date)
-                             OR h.relapsed_on >= h.cleared_on) THEN 'relapsed'
-                   WHEN h.cleared_on <= CAST(:on AS date) THEN 'cleared'
-                   ELSE 'active'
-               END
-           ) AS status
+           s.status
     FROM target t
     JOIN hotspot h ON ST_Covers(t.geom, h.geom)
+    CROSS JOIN LATERAL hotspot_status_on(h.id, h.status, h.cleared_on, h.relapsed_on,
+                                         CAST(:on AS date)) s
     WHERE h.deleted_at IS NULL
       AND h.detected_on <= CAST(:on AS date)
       AND unit_at_point(h.geom, t.level, t.ref) = t.id
@@ -51,7 +39,7 @@ relapses AS (
     SELECT unit_id, count(*) AS n FROM relapse GROUP BY unit_id
 ),
 counted AS (
-    SELECT s.unit_id, s.kind, s.status IN ('active', 'under_attack', 'relapsed') AS active,
+    SELECT s.unit_id, s.kind, hotspot_is_active(s.status) AS active,
            s.status <> 'cleared' AS not_cleared
     FROM spot s
 )

@@ -1,21 +1,13 @@
--- Vector tiles: hotspots detected by :on that reach tile :z/:x/:y, with the status in force on
--- :on read from the dated history (the current status when the history says nothing), as the
--- hotspots layer does.
+-- Vector tiles: hotspots detected by :on that reach tile :z/:x/:y, with their status on :on by
+-- the one rule, hotspot_status_on (migration 0006), as the hotspots layer does.
 SELECT h.id,
        CAST(h.kind AS text) AS kind,
        s.status,
-       s.status IN ('active', 'under_attack', 'relapsed') AS active,
+       hotspot_is_active(s.status) AS active,
        ST_Transform(h.geom, 3857) AS geom
 FROM hotspot h
-CROSS JOIN LATERAL (
-    SELECT COALESCE(
-        (SELECT CAST(c.status AS text)
-         FROM hotspot_status_change c
-         WHERE c.hotspot_id = h.id AND c.changed_on <= CAST(:on AS date)
-         ORDER BY c.changed_on DESC, c.id DESC
-         LIMIT 1),
-        CAST(h.status AS text)) AS status
-) s
+CROSS JOIN LATERAL hotspot_status_on(h.id, h.status, h.cleared_on, h.relapsed_on,
+                                     CAST(:on AS date)) s
 WHERE h.deleted_at IS NULL
   AND h.detected_on <= CAST(:on AS date)
   AND h.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326)
