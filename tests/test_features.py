@@ -146,6 +146,29 @@ def test_api_links_page_through_the_features(national_client: FlaskClient) -> No
     assert not first_ids & {f["properties"]["id"] for f in second["features"]}
 
 
+def test_api_gets_one_feature_by_its_id(app: Flask, demo_session: Session) -> None:
+    spot = demo_session.scalar(
+        sa.text(
+            "SELECT h.id FROM hotspot h JOIN admin_unit u ON u.code = '29410' "
+            "AND u.valid_to IS NULL WHERE ST_Covers(u.geom, h.geom) AND h.deleted_at IS NULL "
+            "ORDER BY h.id LIMIT 1"
+        )
+    )
+    officer = log_in(app.test_client(), "canbo.hoaminh")
+    viewer = log_in(app.test_client(), "xem.vinhlong")
+    one = officer.get(f"/api/layers/hotspots/features/{spot}")
+    assert one.status_code == 200 and one.get_json()["properties"]["id"] == spot
+    assert "notes" in one.get_json()["properties"]
+    assert (
+        "notes" not in viewer.get(f"/api/layers/hotspots/features/{spot}").get_json()["properties"]
+    )
+    commune = officer.get("/api/layers/communes/features/29410?lang=en").get_json()
+    assert commune["properties"]["name"] and commune["geometry"]["type"] == "MultiPolygon"
+    missing = officer.get("/api/layers/hotspots/features/0?lang=en")
+    assert missing.status_code == 404
+    assert missing.get_json()["error"] == "no feature «0» in layer hotspots"
+
+
 @pytest.mark.parametrize("query", ["limit=0", "limit=5001", "limit=x", "offset=-1"])
 def test_api_refuses_a_bad_page(national_client: FlaskClient, query: str) -> None:
     response = national_client.get(f"/api/layers/hotspots/features?area=86&{query}")

@@ -107,8 +107,18 @@ def features_of(session: Session, name: str, asked: FeatureRequest) -> features.
     _check_bounded(spec, asked)
     if asked.bbox is not None:
         check_span(asked.bbox, asked.zoom)
-    query = features.FeatureQuery(
-        layer=name,
+    return features.collection(session, _query(spec, asked))
+
+
+def feature(session: Session, name: str, feature_id: str, asked: FeatureRequest) -> dict[str, Any]:
+    """One feature of layer ``name`` by its id field (404 when absent or outside the scope)."""
+    spec = features.layer(name, asked.lang)
+    return features.get(session, _query(spec, asked), feature_id)
+
+
+def _query(spec: LayerSpec, asked: FeatureRequest) -> features.FeatureQuery:
+    return features.FeatureQuery(
+        layer=spec.name,
         filters=LayerQuery(
             area_code=asked.area,
             as_of=asked.as_of if "date" in spec.filters else None,
@@ -124,7 +134,6 @@ def features_of(session: Session, name: str, asked: FeatureRequest) -> features.
         offset=asked.offset,
         decimals=6 if asked.zoom is None or asked.zoom >= 12 else 5,
     )
-    return features.collection(session, query)
 
 
 def _check_bounded(spec: LayerSpec, asked: FeatureRequest) -> None:

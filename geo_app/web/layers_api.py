@@ -35,7 +35,27 @@ def layers() -> Response:
 
 @bp.get("/api/layers/<name>/features")
 def features(name: str) -> Response:
-    asked = layer_api.FeatureRequest(
+    asked = _asked()
+    with read_session() as session:
+        found = layer_api.features_of(session, name, asked)
+    response = jsonify({**found.geojson, "links": _links(found, asked)})
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/api/layers/<name>/features/<feature_id>")
+def feature(name: str, feature_id: str) -> Response:
+    """One feature by the layer's id field (``id_field`` in ``/api/layers``)."""
+    with read_session() as session:
+        found = layer_api.feature(session, name, feature_id, _asked())
+    response = jsonify(found)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+def _asked() -> layer_api.FeatureRequest:
+    """The request's query parameters, parsed (400 on a malformed one)."""
+    return layer_api.FeatureRequest(
         bbox=_bbox(request.args.get("bbox")),
         zoom=_zoom(request.args.get("zoom")),
         as_of=parse_month(request.args["month"]) if request.args.get("month") else None,
@@ -48,11 +68,6 @@ def features(name: str) -> Response:
         limit=_whole("limit", request.args.get("limit"), 1, layer_api.MAX_FEATURES),
         offset=_whole("offset", request.args.get("offset"), 0, None) or 0,
     )
-    with read_session() as session:
-        found = layer_api.features_of(session, name, asked)
-    response = jsonify({**found.geojson, "links": _links(found, asked)})
-    response.mimetype = "application/geo+json"
-    return response
 
 
 def _links(found: Collection, asked: layer_api.FeatureRequest) -> list[dict[str, Any]]:
