@@ -27,11 +27,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from geo_app import clock, create_app
+from geo_app.features import FeatureQuery, collection
 from geo_app.layers import LayerQuery, get_layer
 from geo_app.layers.campaign_progress import PROGRESS_COLOURS, progress_class
 from geo_app.maps.assets import assert_no_external_assets
 from geo_app.services.campaigns import campaign_by_code, campaign_progress, target_progress
-from geo_app.services.features import feature_collection
 from geo_app.services.users import create_user
 
 PASSWORD = "mat-khau-chien-dich-1"
@@ -260,14 +260,15 @@ def test_the_layer_matches_the_panel(demo_session: Session, tra_vinh: int) -> No
     """The features API's query and the panel's rule give each target the same class."""
     on = date(2025, 6, 30)
     layer = get_layer("campaign_progress")
-    collection = feature_collection(demo_session, layer, LayerQuery(campaign_id=tra_vinh, as_of=on))
-    by_code = {f["properties"]["code"]: f["properties"] for f in collection["features"]}
+    one = LayerQuery(campaign_id=tra_vinh, as_of=on)
+    found = collection(demo_session, FeatureQuery(layer.name, one)).geojson
+    by_code = {f["properties"]["code"]: f["properties"] for f in found["features"]}
     assert len(by_code) == 21
     for target in target_progress(demo_session, tra_vinh, on):
         assert by_code[target.code]["progress"] == progress_class(
             target.verdict, target.criteria_met, target.criteria_total
         )
-    every = feature_collection(demo_session, layer, LayerQuery(as_of=on))["features"]
+    every = collection(demo_session, FeatureQuery(layer.name, LayerQuery(as_of=on))).features
     assert len({f["properties"]["campaign_code"] for f in every}) == 4
 
 

@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from geo_app.layers import LayerQuery, get_layer
+from geo_app.features import FeatureQuery, collection, page
+from geo_app.layers import LayerQuery
 from geo_app.layers.classification import CLASSES, FILL, HATCH_ID, months_query
 from geo_app.maps import legend
 from geo_app.maps.tile_styles import tile_config
 from geo_app.services import tiles
-from geo_app.services.features import feature_collection, listing
 
 COLUMNS = ("code", "name", "level", "class", "class_label", "month", "criteria", "link")
 TRA_VINH_WARD = "29242"  # Phường Trà Vinh, on the key route: type I in the demo
@@ -36,7 +36,7 @@ def _unit_id(session: Session, code: str, level: str = "commune") -> int:
 
 
 def _rows(session: Session, **query: Any) -> dict[str, dict[str, Any]]:
-    found = listing(session, get_layer("classification"), LayerQuery(**query), COLUMNS)
+    found = page(session, FeatureQuery("classification", LayerQuery(**query), properties=COLUMNS))
     return {row["code"]: row for row in found}
 
 
@@ -158,14 +158,11 @@ def test_commune_area_holds_the_commune_and_its_classified_hamlets(
         ),
         {"code": TRA_VINH_WARD},
     ).one()
-    before = feature_collection(
-        demo_session, get_layer("classification"), LayerQuery(area_code=TRA_VINH_WARD)
-    )
+    ward = FeatureQuery("classification", LayerQuery(area_code=TRA_VINH_WARD))
+    before = collection(demo_session, ward).geojson
     assert [f["properties"]["level"] for f in before["features"]] == ["commune"]
     _store(demo_session, hamlet.id, "drug_free")
-    after = feature_collection(
-        demo_session, get_layer("classification"), LayerQuery(area_code=TRA_VINH_WARD)
-    )
+    after = collection(demo_session, ward).geojson
     levels = {f["properties"]["code"]: f["properties"]["level"] for f in after["features"]}
     assert levels == {TRA_VINH_WARD: "commune", hamlet.code: "hamlet"}
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from geo_app.layers import REGISTRY, LayerQuery, get_layer
-from geo_app.services.features import feature_collection
+from geo_app.features import FeatureQuery, collection
+from geo_app.layers import REGISTRY, LayerQuery, LayerSpec, get_layer
+from geo_app.layers.vocab import LABELS
+
+
+def feature_collection(session: Session, spec: LayerSpec, query: LayerQuery) -> dict[str, Any]:
+    """Every feature of the layer with every field (sensitive ones too), as GeoJSON."""
+    return collection(session, FeatureQuery(spec.name, query, sensitive=True)).geojson
+
 
 GEOMETRY_TYPES = {
     "MultiPolygon": {"MultiPolygon", "Polygon"},
@@ -32,8 +40,7 @@ def test_layer_contract(name: str, demo_session: Session) -> None:
             spec.build_query(LayerQuery(as_of=date(2024, 6, 1)))
     features = collection["features"]
     assert features, f"layer {name} has no features in the demo data"
-    declared = {f.name for f in spec.popup_fields} | {f.name for f in spec.export_fields}
-    declared |= {spec.tooltip_field}
+    declared = set(spec.columns(sensitive=True))
     for item in features:
         assert item["geometry"]["type"] in GEOMETRY_TYPES[spec.geometry_type]
         geom = shape(item["geometry"])
@@ -42,6 +49,39 @@ def test_layer_contract(name: str, demo_session: Session) -> None:
         assert 102 < west <= east < 118 and 6 < south <= north < 24
         missing = declared - set(item["properties"])
         assert not missing, f"{name}: properties lack {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_fields_schema_matches_the_query(name: str) -> None:
+    spec = REGISTRY[name]
+    query = spec.query(LayerQuery())
+    columns = [column.key for column in query.selected_columns if column.key != "geom"]
+    declared = spec.columns(sensitive=True)
+    assert sorted(declared) == sorted(columns), "every query column is one field's, once"
+    assert spec.id_field in columns and not spec.field(spec.id_field).sensitive
+    assert spec.tooltip_field in columns
+    for f in spec.fields:
+        assert f.vocabulary is None or f.vocabulary in LABELS, f.name
+        assert not (f.vocabulary and f.codes), f.name
+    assert {f.name for f in spec.popup_fields} | {f.name for f in spec.export_fields} <= set(
+        columns
+    )
+    assert not any(f.sensitive and f.popup for f in spec.fields)
+    if spec.tiles is not None:
+        sensitive = {f.name for f in spec.fields if f.sensitive}
+        assert not sensitive & set(spec.tiles.properties), "sensitive fields never go in tiles"
+    if spec.style.fill_by is not None:
+        attribute, colours = spec.style.fill_by
+        vocabulary = spec.field(attribute).vocabulary
+        assert vocabulary is not None and set(colours) <= set(LABELS[vocabulary])
+    if "status" in spec.filters:
+        status = spec.field("status")
+        assert status.vocabulary or status.codes
+
+
+def test_only_the_hotspots_notes_and_case_reference_are_sensitive() -> None:
+    sensitive = {(n, f.name) for n, s in REGISTRY.items() for f in s.fields if f.sensitive}
+    assert sensitive == {("hotspots", "notes"), ("hotspots", "case_ref")}
 
 
 def test_layer_rejects_a_filter_it_does_not_declare() -> None:

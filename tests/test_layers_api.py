@@ -32,7 +32,13 @@ def test_the_registry_lists_every_layer_with_its_tiles(client: FlaskClient) -> N
     assert communes["title"] == {"vi": "Xã, phường, đặc khu", "en": "Communes and wards"}
     assert communes["geometry_type"] == "MultiPolygon"
     assert "bbox" in communes["filters"]
-    assert {"name": "code", "label": {"vi": "Mã", "en": "Code"}} in communes["popup_fields"]
+    code = next(f for f in communes["fields"] if f["name"] == "code")
+    assert code["label"] == {"vi": "Mã", "en": "Code"} and code["popup"] and code["exported"]
+    assert communes["id_field"] == "code"
+    hotspot_fields = {f["name"]: f for f in layers["hotspots"]["fields"]}
+    assert hotspot_fields["status"]["vocabulary"] == "hotspot_status"
+    assert hotspot_fields["status"]["type"] == "str"
+    assert hotspot_fields["notes"]["sensitive"] and not hotspot_fields["kind"]["sensitive"]
     assert communes["tiles"]["min_zoom"] == 7
     assert re.fullmatch(r"/tiles/communes/\{z\}/\{x\}/\{y\}\.mvt\?v=\d+", communes["tiles"]["url"])
     assert layers["hotspots"]["tiles"]["counts_below_min_zoom"] is True
@@ -46,7 +52,8 @@ def test_features_of_a_small_area(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "application/geo+json"
     body = response.get_json()
-    assert body["type"] == "FeatureCollection" and body["truncated"] is False
+    assert body["type"] == "FeatureCollection" and body["links"] == []
+    assert body["numberMatched"] == body["numberReturned"] == len(body["features"])
     codes = {f["properties"]["code"] for f in body["features"]}
     assert "29242" in codes
     decimals = re.findall(r"\d+\.(\d+)", response.get_data(as_text=True).split('"coordinates"')[1])
@@ -76,7 +83,8 @@ def test_filters_month_area_and_status(client: FlaskClient) -> None:
         ("bbox=a,b,c,d", "four numbers"),
         ("zoom=30&bbox=106,9,106.1,9.1", "zoom '30'"),
         ("month=2025-02-30&bbox=106,9,106.1,9.1", "is not YYYY-MM"),
-        ("", "give a bbox, an area or a campaign"),
+        ("", "hãy chọn một bbox hoặc một địa bàn (area)"),
+        ("lang=en", "layer communes: give a bbox or an area (the whole country is too big)"),
     ],
 )
 def test_refuses_what_is_too_big_or_malformed(
@@ -96,8 +104,8 @@ def test_large_areas_are_allowed_only_at_low_zoom(client: FlaskClient) -> None:
 def test_status_on_a_layer_without_it_and_unknown_layer(client: FlaskClient) -> None:
     response = client.get(f"/api/layers/communes/features?bbox={TRA_VINH_BBOX}&status=active")
     assert response.status_code == 400
-    assert "no filter status" in response.get_json()["error"]
-    missing = client.get("/api/layers/nothing/features")
+    assert "không có bộ lọc status" in response.get_json()["error"]
+    missing = client.get("/api/layers/nothing/features?lang=en")
     assert missing.status_code == 404
     assert "known: " in missing.get_json()["error"]
     assert ", communes, " in missing.get_json()["error"]
@@ -106,7 +114,9 @@ def test_status_on_a_layer_without_it_and_unknown_layer(client: FlaskClient) -> 
 def test_features_are_capped(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(layer_api, "MAX_FEATURES", 3)
     body = client.get("/api/layers/hotspots/features?area=86").get_json()
-    assert len(body["features"]) == 3 and body["truncated"] is True
+    assert len(body["features"]) == body["numberReturned"] == 3 and body["numberMatched"] > 3
+    assert [link["rel"] for link in body["links"]] == ["next"]
+    assert "offset=3" in body["links"][0]["href"] and "limit=3" in body["links"][0]["href"]
 
 
 def test_campaign_targets_of_one_campaign(client: FlaskClient, demo_session: Session) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from geo_app.errors import NotFound
-from geo_app.layers import get_layer
+from geo_app.features import FeatureQuery, page
 from geo_app.layers.base import LayerQuery
 from geo_app.models import (
     AdminUnit,
@@ -42,7 +42,6 @@ from geo_app.models import (
     TipoffBox,
     TipoffInspection,
 )
-from geo_app.services.features import listing
 from geo_app.services.scope import OutOfScope
 from geo_app.services.summary import CLASS_KEYS, Summary, number, percent, summary
 
@@ -411,12 +410,13 @@ def test_counts_agree_with_the_layers(demo_session: Session, area: str | None, o
     figures = summary(demo_session, area_code=area, on=on, scope_unit_id=None)
     request = LayerQuery(as_of=on, area_code=area)
     spots = Counter(
-        row["status"] for row in listing(demo_session, get_layer("hotspots"), request, ("status",))
+        row["status"]
+        for row in page(demo_session, FeatureQuery("hotspots", request, properties=("status",)))
     )
     assert figures.hotspots == {key: spots.get(key, 0) for key in figures.hotspots}
     assert sum(spots.values()) > 0
     for name, coverage in (("hotline_boards", figures.boards), ("tipoff_boxes", figures.boxes)):
-        rows = listing(demo_session, get_layer(name), request, ("status", "ageing"))
+        rows = page(demo_session, FeatureQuery(name, request, properties=("status", "ageing")))
         ageing = Counter(row["ageing"] for row in rows if row["status"] != "missing")
         assert coverage.ageing == {key: ageing.get(key, 0) for key in coverage.ageing}, name
 
@@ -424,11 +424,13 @@ def test_counts_agree_with_the_layers(demo_session: Session, area: str | None, o
 def test_classes_agree_with_the_classification_layer(demo_session: Session) -> None:
     on = date(2025, 10, 31)
     figures = summary(demo_session, area_code="86", on=on, scope_unit_id=None)
-    rows = listing(
+    rows = page(
         demo_session,
-        get_layer("classification"),
-        LayerQuery(as_of=on, area_code="86"),
-        ("level", "class"),
+        FeatureQuery(
+            "classification",
+            LayerQuery(as_of=on, area_code="86"),
+            properties=("level", "class"),
+        ),
     )
     drawn = Counter(row["class"] for row in rows if row["level"] == "commune")
     assert figures.classes == {key: drawn.get(key, 0) for key in CLASS_KEYS}
@@ -444,8 +446,9 @@ def test_scope_on_the_demo_data_matches_the_scoped_layers(demo_session: Session)
     province = summary(demo_session, area_code="86", on=on, scope_unit_id=None)
     assert scoped.communes == province.communes == 124
     assert scoped.classes == province.classes
-    rows = listing(
-        demo_session, get_layer("hotspots"), LayerQuery(as_of=on, scope_unit_id=scope), ("status",)
+    rows = page(
+        demo_session,
+        FeatureQuery("hotspots", LayerQuery(as_of=on, scope_unit_id=scope), properties=("status",)),
     )
     assert scoped.hotspots_total == len(rows) > 0
     national = summary(demo_session, area_code=None, on=on, scope_unit_id=None)

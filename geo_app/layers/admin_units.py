@@ -14,41 +14,29 @@ from geoalchemy2 import Geography
 from sqlalchemy.orm import aliased
 
 from geo_app import clock
-from geo_app.layers.base import (
-    ExportField,
-    LabelledField,
-    LayerQuery,
-    LayerSpec,
-    QueryBuilder,
-    Style,
-    TileSpec,
-)
+from geo_app.layers.base import LayerQuery, LayerSpec, QueryBuilder, Style, TileSpec
+from geo_app.layers.fields import DEMO, Field, exported, shown
 from geo_app.models import AdminUnit
 
-POPUP = (
-    LabelledField("name", "Tên", "Name"),
-    LabelledField("code", "Mã", "Code"),
-    LabelledField("kind", "Loại", "Kind"),
-    LabelledField("parent_name", "Thuộc", "Part of"),
-    LabelledField("population", "Dân số", "Population"),
-    LabelledField("population_note", "Nguồn dân số", "Population source"),
-    LabelledField("area_km2", "Diện tích (km²)", "Area (km²)"),
+FIELDS = (
+    Field("id", "int", "Mã số phiên bản", "Version id"),
+    shown("name", "str", "Tên", "Name"),
+    shown("code", "str", "Mã", "Code"),
+    exported("name_en", "str", "Tên tiếng Anh", "English name"),
+    shown("kind", "str", "Loại", "Kind"),
+    exported("level", "str", "Cấp", "Level"),
+    exported("parent_code", "str", "Mã đơn vị cấp trên", "Parent code"),
+    shown("parent_name", "str", "Thuộc", "Part of", exported=False),
+    shown("population", "int", "Dân số", "Population"),
+    exported("population_is_estimate", "bool", "Dân số ước tính", "Population is an estimate"),
+    shown("population_note", "str", "Nguồn dân số", "Population source", exported=False),
+    shown("area_km2", "float", "Diện tích (km²)", "Area (km²)"),
+    exported("valid_from", "date", "Hiệu lực từ", "Valid from"),
+    exported("valid_to", "date", "Hiệu lực đến", "Valid to"),
+    DEMO,
+    Field("link", "str", "Bản đồ", "Map"),
 )
-
-EXPORT = (
-    ExportField("code", "str"),
-    ExportField("name", "str"),
-    ExportField("name_en", "str"),
-    ExportField("kind", "str"),
-    ExportField("level", "str"),
-    ExportField("parent_code", "str"),
-    ExportField("population", "int"),
-    ExportField("population_is_estimate", "bool"),
-    ExportField("area_km2", "float"),
-    ExportField("valid_from", "date"),
-    ExportField("valid_to", "date"),
-    ExportField("is_demo", "bool"),
-)
+"""One schema for every level; ``code`` identifies a unit (its version in force on the date)."""
 
 
 # Vector-tile zoom gates per level: provinces up to z8, communes from z7, hamlets from z11.
@@ -151,10 +139,10 @@ def _spec(level: str, name: str, vi: str, en: str, link: str | None, style: Styl
         geometry_type="MultiPolygon",
         table="admin_unit",
         query=_query_for(level, link),
-        popup_fields=POPUP,
+        fields=FIELDS,
+        id_field="code",
         tooltip_field="name",
         filters=("area", "date", "bbox"),
-        export_fields=EXPORT,
         style=style,
         link_field="link" if link else None,
         tiles=TileSpec(

@@ -1,7 +1,7 @@
 """What a layer is: one frozen description that maps, APIs, tiles and exports all read.
 
 A layer builds queries and map objects; it never executes them, commits, or reads the request.
-The features service (``geo_app.services.features``) runs the query and PostGIS writes GeoJSON.
+The features service (``geo_app.features``) runs the query and PostGIS writes GeoJSON.
 """
 
 from __future__ import annotations
@@ -13,28 +13,10 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from geo_app.layers.fields import Field
+from geo_app.layers.fields import Lang as Lang
+
 GeometryType = Literal["MultiPolygon", "Point", "MultiLineString"]
-Lang = Literal["vi", "en"]
-
-
-@dataclass(frozen=True)
-class LabelledField:
-    """A property shown to people: its column name and its labels in both languages."""
-
-    name: str
-    label_vi: str
-    label_en: str
-
-    def label(self, lang: Lang) -> str:
-        return self.label_vi if lang == "vi" else self.label_en
-
-
-@dataclass(frozen=True)
-class ExportField:
-    """One column of the layer's export schema (GeoPackage/Shapefile/CSV)."""
-
-    name: str
-    type: Literal["str", "int", "float", "bool", "date"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +36,7 @@ class LayerQuery:
     """One campaign, for layers about campaigns (``campaign_progress``); None = every campaign."""
 
 
-FilterName = Literal["area", "date", "bbox", "status"]
+FilterName = Literal["area", "date", "bbox", "status", "campaign"]
 QueryBuilder = Callable[[LayerQuery], "sa.Select[*tuple[Any, ...]]"]
 
 
@@ -105,7 +87,12 @@ class TileSpec:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """A map layer: identity, titles, geometry, query, style, popup, filters, export schema."""
+    """A map layer: identity, titles, geometry, query, its fields, style, filters.
+
+    ``fields`` declare every column of the query but ``geom`` (see ``layers.fields``);
+    ``id_field`` names the one that identifies a feature, ``tooltip_field`` the one a tooltip
+    shows (its label column when it is coded).
+    """
 
     name: str
     title_vi: str
@@ -113,10 +100,10 @@ class LayerSpec:
     geometry_type: GeometryType
     table: str
     query: QueryBuilder
-    popup_fields: tuple[LabelledField, ...]
+    fields: tuple[Field, ...]
+    id_field: str
     tooltip_field: str
     filters: tuple[FilterName, ...]
-    export_fields: tuple[ExportField, ...]
     style: Style = field(default_factory=Style)
     srid: int = 4326
     link_field: str | None = None
@@ -125,16 +112,40 @@ class LayerSpec:
     def title(self, lang: Lang) -> str:
         return self.title_vi if lang == "vi" else self.title_en
 
+    def field(self, name: str) -> Field:
+        """The field called ``name``; KeyError when the layer has none."""
+        for item in self.fields:
+            if item.name == name:
+                return item
+        raise KeyError(f"layer {self.name} has no field {name!r}")
+
+    @property
+    def popup_fields(self) -> tuple[Field, ...]:
+        """The fields a popup shows, in declaration order."""
+        return tuple(f for f in self.fields if f.popup)
+
+    @property
+    def export_fields(self) -> tuple[Field, ...]:
+        """The export schema (GeoPackage/Shapefile/CSV), in declaration order."""
+        return tuple(f for f in self.fields if f.exported)
+
+    def columns(self, *, sensitive: bool) -> tuple[str, ...]:
+        """Every column a reader may get: sensitive fields only when ``sensitive``."""
+        return tuple(
+            column for f in self.fields if sensitive or not f.sensitive for column in f.columns
+        )
+
     def build_query(self, request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         """The layer's select with a ``geom`` column, after checking the filters it honours."""
-        unsupported = _requested_filters(request) - set(self.filters)
+        unsupported = requested_filters(request) - set(self.filters)
         if unsupported:
             names = ", ".join(sorted(unsupported))
             raise ValueError(f"layer {self.name} has no filter {names}")
         return self.query(request)
 
 
-def _requested_filters(request: LayerQuery) -> set[str]:
+def requested_filters(request: LayerQuery) -> set[str]:
+    """The filters a request uses, by the names layers declare in ``filters``."""
     requested: set[str] = set()
     if request.area_code is not None:
         requested.add("area")
@@ -144,4 +155,6 @@ def _requested_filters(request: LayerQuery) -> set[str]:
         requested.add("bbox")
     if request.status:
         requested.add("status")
+    if request.campaign_id is not None:
+        requested.add("campaign")
     return requested

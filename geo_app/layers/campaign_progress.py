@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from geo_app import clock
-from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
+from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
+from geo_app.layers.fields import Field, exported, shown
 from geo_app.layers.filters import unit_within_scope, within_area, within_bbox
 from geo_app.layers.vocab import LABELS, label_sql
 from geo_app.models import AdminUnit, Campaign, CampaignTarget, Evaluation, Phase
@@ -181,35 +182,55 @@ CAMPAIGN_PROGRESS = LayerSpec(
     geometry_type="MultiPolygon",
     table="campaign_target",
     query=_query,
-    popup_fields=(
-        LabelledField("name", "Tên", "Name"),
-        LabelledField("code", "Mã", "Code"),
-        LabelledField("campaign_code", "Kế hoạch", "Campaign"),
-        LabelledField("progress_label", "Tiến độ", "Progress"),
-        LabelledField("phase_label", "Giai đoạn", "Phase"),
-        LabelledField("criteria_met", "Số tiêu chí đạt", "Criteria met"),
-        LabelledField("criteria_total", "Tổng số tiêu chí", "Criteria"),
-        LabelledField("verdict_label", "Kết luận", "Verdict"),
-        LabelledField("evaluated_on", "Ngày đánh giá", "Evaluated on"),
-        LabelledField("override_reason", "Lý do điều chỉnh kết luận", "Reason of the override"),
+    fields=(
+        exported("id", "int", "Mã số", "Id"),
+        Field("campaign_id", "int", "Mã số kế hoạch", "Campaign id"),
+        shown("name", "str", "Tên", "Name"),
+        shown("code", "str", "Mã", "Code"),
+        shown("campaign_code", "str", "Kế hoạch", "Campaign"),
+        Field("campaign_title", "str", "Tên kế hoạch", "Campaign title"),
+        Field("unit_id", "int", "Mã số địa bàn", "Area id"),
+        exported("layout", "str", "Địa giới", "Layout"),
+        shown(
+            "progress",
+            "str",
+            "Tiến độ",
+            "Progress",
+            vocabulary="campaign_progress",
+            label_column="progress_label",
+        ),
+        exported("phase", "int", "Giai đoạn số", "Phase number"),
+        shown("phase_label", "str", "Giai đoạn", "Phase", exported=False),
+        shown("criteria_met", "int", "Số tiêu chí đạt", "Criteria met"),
+        shown("criteria_total", "int", "Tổng số tiêu chí", "Criteria"),
+        shown(
+            "verdict",
+            "str",
+            "Kết luận",
+            "Verdict",
+            vocabulary="evaluation_verdict",
+            label_column="verdict_label",
+        ),
+        exported(
+            "computed_verdict",
+            "str",
+            "Kết luận tính toán",
+            "Computed verdict",
+            vocabulary="evaluation_verdict",
+        ),
+        shown("evaluated_on", "date", "Ngày đánh giá", "Evaluated on"),
+        exported("overridden", "bool", "Kết luận đã điều chỉnh", "Verdict overridden"),
+        shown(
+            "override_reason",
+            "str",
+            "Lý do điều chỉnh kết luận",
+            "Reason of the override",
+            exported=False,
+        ),
     ),
+    id_field="id",
     tooltip_field="name",
-    filters=("area", "date", "bbox"),
-    export_fields=(
-        ExportField("id", "int"),
-        ExportField("campaign_code", "str"),
-        ExportField("code", "str"),
-        ExportField("name", "str"),
-        ExportField("layout", "str"),
-        ExportField("progress", "str"),
-        ExportField("phase", "int"),
-        ExportField("criteria_met", "int"),
-        ExportField("criteria_total", "int"),
-        ExportField("verdict", "str"),
-        ExportField("computed_verdict", "str"),
-        ExportField("evaluated_on", "date"),
-        ExportField("overridden", "bool"),
-    ),
+    filters=("area", "date", "bbox", "campaign"),
     style=Style(
         color="#333333",
         weight=1.2,

@@ -26,15 +26,8 @@ from sqlalchemy.sql.selectable import LateralFromClause
 from geo_app import clock
 from geo_app.domain.indicators import LABELS as INDICATOR_LABELS
 from geo_app.layers.admin_units import in_force
-from geo_app.layers.base import (
-    ExportField,
-    LabelledField,
-    Lang,
-    LayerQuery,
-    LayerSpec,
-    Style,
-    TileSpec,
-)
+from geo_app.layers.base import Lang, LayerQuery, LayerSpec, Style, TileSpec
+from geo_app.layers.fields import DEMO, Field, exported, shown
 from geo_app.layers.filters import unit_within_scope
 from geo_app.layers.vocab import LABELS, label_sql
 from geo_app.models import AdminUnit, Classification
@@ -108,26 +101,31 @@ TILE_PROPERTIES = (
     "link",
 )
 
-POPUP = (
-    LabelledField("name", "Tên", "Name"),
-    LabelledField("code", "Mã", "Code"),
-    LabelledField("class_label", "Phân loại", "Class"),
-    LabelledField("criteria", "Tiêu chí", "Criteria"),
-    LabelledField("month", "Tháng số liệu", "Data month"),
-    LabelledField("parent_name", "Thuộc", "Part of"),
+FIELDS = (
+    Field("id", "int", "Mã số phiên bản", "Version id"),
+    shown("name", "str", "Tên", "Name"),
+    shown("code", "str", "Mã", "Code"),
+    Field("kind", "str", "Loại", "Kind"),
+    exported("level", "str", "Cấp", "Level"),
+    exported("parent_code", "str", "Mã đơn vị cấp trên", "Parent code"),
+    shown(
+        "class",
+        "str",
+        "Phân loại",
+        "Class",
+        vocabulary="classification_class",
+        label_column="class_label",
+    ),
+    Field("status", "str", "Phân loại", "Class", vocabulary="classification_class"),
+    shown("criteria", "str", "Tiêu chí", "Criteria"),
+    shown("month", "str", "Tháng số liệu", "Data month"),
+    exported("rule_set", "str", "Bộ tiêu chí", "Rule set"),
+    shown("parent_name", "str", "Thuộc", "Part of", exported=False),
+    Field("link", "str", "Bản đồ", "Map"),
+    DEMO,
 )
-
-EXPORT = (
-    ExportField("code", "str"),
-    ExportField("name", "str"),
-    ExportField("level", "str"),
-    ExportField("parent_code", "str"),
-    ExportField("class", "str"),
-    ExportField("month", "str"),
-    ExportField("rule_set", "str"),
-    ExportField("criteria", "str"),
-    ExportField("is_demo", "bool"),
-)
+"""``status`` repeats ``class`` for the status filter; tiles carry ``criteria`` in both
+languages (``criteria_vi``, ``criteria_en``)."""
 
 
 def latest_classification(unit: Any, on: date) -> LateralFromClause:
@@ -290,10 +288,10 @@ CLASSIFICATION = LayerSpec(
     geometry_type="MultiPolygon",
     table="classification",
     query=_query,
-    popup_fields=POPUP,
+    fields=FIELDS,
+    id_field="code",
     tooltip_field="name",
     filters=("area", "date", "bbox", "status"),
-    export_fields=EXPORT,
     style=Style(
         color="#4a4a4a",
         weight=0.7,

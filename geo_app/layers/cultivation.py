@@ -11,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app import clock
-from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
+from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
+from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, shown
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import label_sql
 from geo_app.models import AdminUnit, CultivationSite
@@ -60,26 +61,27 @@ CULTIVATION_SITES = LayerSpec(
     geometry_type="MultiPolygon",
     table="cultivation_site",
     query=_query,
-    popup_fields=(
-        LabelledField("status_label", "Tình trạng", "Status"),
-        LabelledField("plant_count", "Số cây", "Plants"),
-        LabelledField("area_m2", "Diện tích (m²)", "Area (m²)"),
-        LabelledField("detected_on", "Phát hiện", "Detected"),
-        LabelledField("eradicated_on", "Nhổ bỏ", "Eradicated"),
-        LabelledField("unit_name", "Địa bàn", "Area"),
+    fields=(
+        ID,
+        shown(
+            "status",
+            "str",
+            "Tình trạng",
+            "Status",
+            vocabulary="cultivation_status",
+            label_column="status_label",
+        ),
+        shown("plant_count", "int", "Số cây", "Plants"),
+        shown("area_m2", "float", "Diện tích (m²)", "Area (m²)"),
+        shown("detected_on", "date", "Phát hiện", "Detected"),
+        shown("eradicated_on", "date", "Nhổ bỏ", "Eradicated"),
+        UNIT_CODE,
+        UNIT_NAME,
+        DEMO,
     ),
-    tooltip_field="status_label",
+    id_field="id",
+    tooltip_field="status",
     filters=("area", "date", "bbox", "status"),
-    export_fields=(
-        ExportField("id", "int"),
-        ExportField("status", "str"),
-        ExportField("plant_count", "int"),
-        ExportField("area_m2", "float"),
-        ExportField("detected_on", "date"),
-        ExportField("eradicated_on", "date"),
-        ExportField("unit_code", "str"),
-        ExportField("is_demo", "bool"),
-    ),
     style=Style(color="#5b2a0a", weight=1.5, fill_opacity=0.6, fill_by=("status", STATUS_COLOURS)),
     tiles=TileSpec("cultivation_sites", 9, properties=("status", "plant_count")),
 )

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app import clock
-from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
+from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
+from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, exported, shown
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, HotlineBoard, TipoffBox, TipoffInspection
@@ -105,15 +106,19 @@ def _boxes(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
     )
 
 
-_COMMON_EXPORT = (
-    ExportField("id", "int"),
-    ExportField("site", "str"),
-    ExportField("installed_on", "date"),
-    ExportField("status", "str"),
-    ExportField("ageing", "str"),
-    ExportField("unit_code", "str"),
-    ExportField("is_demo", "bool"),
+SITE = shown("site", "str", "Vị trí", "Site", vocabulary="facility_site", label_column="site_label")
+CONDITION = shown(
+    "status",
+    "str",
+    "Tình trạng",
+    "Condition",
+    vocabulary="facility_condition",
+    label_column="condition_label",
 )
+INSTALLED = shown("installed_on", "date", "Lắp đặt", "Installed")
+AGE_DAYS = shown("age_days", "int", "Cách đây (ngày)", "Days ago", exported=False)
+AGEING = exported("ageing", "str", "Kiểm tra lần cuối", "Last checked", vocabulary="ageing")
+
 
 HOTLINE_BOARDS = LayerSpec(
     name="hotline_boards",
@@ -122,22 +127,22 @@ HOTLINE_BOARDS = LayerSpec(
     geometry_type="Point",
     table="hotline_board",
     query=_boards,
-    popup_fields=(
-        LabelledField("site_label", "Vị trí", "Site"),
-        LabelledField("phones", "Số điện thoại", "Phone numbers"),
-        LabelledField("condition_label", "Tình trạng", "Condition"),
-        LabelledField("installed_on", "Lắp đặt", "Installed"),
-        LabelledField("last_checked_on", "Kiểm tra lần cuối", "Last checked"),
-        LabelledField("age_days", "Cách đây (ngày)", "Days ago"),
-        LabelledField("unit_name", "Địa bàn", "Area"),
+    fields=(
+        ID,
+        SITE,
+        shown("phones", "str", "Số điện thoại", "Phone numbers"),
+        CONDITION,
+        INSTALLED,
+        shown("last_checked_on", "date", "Kiểm tra lần cuối", "Last checked"),
+        AGE_DAYS,
+        AGEING,
+        UNIT_CODE,
+        UNIT_NAME,
+        DEMO,
     ),
-    tooltip_field="site_label",
+    id_field="id",
+    tooltip_field="site",
     filters=FILTERS,
-    export_fields=(
-        *_COMMON_EXPORT,
-        ExportField("phones", "str"),
-        ExportField("last_checked_on", "date"),
-    ),
     style=Style(color="#1f3b57", weight=1.5, fill_opacity=0.95, fill_by=("ageing", AGEING_COLOURS)),
     tiles=TileSpec("hotline_boards", 10, properties=TILE_PROPERTIES, counts_below=True),
 )
@@ -149,24 +154,23 @@ TIPOFF_BOXES = LayerSpec(
     geometry_type="Point",
     table="tipoff_box",
     query=_boxes,
-    popup_fields=(
-        LabelledField("site_label", "Vị trí", "Site"),
-        LabelledField("condition_label", "Tình trạng", "Condition"),
-        LabelledField("installed_on", "Lắp đặt", "Installed"),
-        LabelledField("last_opened_on", "Mở hòm lần cuối", "Last opened"),
-        LabelledField("age_days", "Cách đây (ngày)", "Days ago"),
-        LabelledField("letters_received", "Thư nhận", "Letters received"),
-        LabelledField("letters_forwarded", "Thư chuyển xử lý", "Letters forwarded"),
-        LabelledField("unit_name", "Địa bàn", "Area"),
+    fields=(
+        ID,
+        SITE,
+        CONDITION,
+        INSTALLED,
+        shown("last_opened_on", "date", "Mở hòm lần cuối", "Last opened"),
+        AGE_DAYS,
+        shown("letters_received", "int", "Thư nhận", "Letters received"),
+        shown("letters_forwarded", "int", "Thư chuyển xử lý", "Letters forwarded"),
+        AGEING,
+        UNIT_CODE,
+        UNIT_NAME,
+        DEMO,
     ),
-    tooltip_field="site_label",
+    id_field="id",
+    tooltip_field="site",
     filters=FILTERS,
-    export_fields=(
-        *_COMMON_EXPORT,
-        ExportField("last_opened_on", "date"),
-        ExportField("letters_received", "int"),
-        ExportField("letters_forwarded", "int"),
-    ),
     style=Style(color="#5a3d8a", weight=1.5, fill_opacity=0.95, fill_by=("ageing", AGEING_COLOURS)),
     tiles=TileSpec("tipoff_boxes", 10, properties=TILE_PROPERTIES, counts_below=True),
 )

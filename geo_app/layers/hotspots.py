@@ -11,7 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app import clock
-from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
+from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
+from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, Field, exported, shown
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
@@ -51,6 +52,7 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
             Hotspot.detected_on,
             Hotspot.cleared_on,
             Hotspot.relapsed_on,
+            sa.cast(Hotspot.source, sa.String).label("source"),
             label_sql("hotspot_source", Hotspot.source, request.lang).label("source_label"),
             AdminUnit.code.label("unit_code"),
             AdminUnit.name.label("unit_name"),
@@ -78,29 +80,46 @@ HOTSPOTS = LayerSpec(
     geometry_type="Point",
     table="hotspot",
     query=_query,
-    popup_fields=(
-        LabelledField("kind_label", "Loại", "Kind"),
-        LabelledField("status_label", "Tình trạng", "Status"),
-        LabelledField("detected_on", "Phát hiện", "Detected"),
-        LabelledField("cleared_on", "Triệt xóa", "Cleared"),
-        LabelledField("relapsed_on", "Tái phức tạp", "Relapsed"),
-        LabelledField("source_label", "Nguồn", "Source"),
-        LabelledField("unit_name", "Địa bàn", "Area"),
-        LabelledField("age_days", "Cập nhật cách đây (ngày)", "Last verified (days ago)"),
+    fields=(
+        ID,
+        shown("kind", "str", "Loại", "Kind", vocabulary="hotspot_kind", label_column="kind_label"),
+        shown(
+            "status",
+            "str",
+            "Tình trạng",
+            "Status",
+            vocabulary="hotspot_status",
+            label_column="status_label",
+        ),
+        shown("detected_on", "date", "Phát hiện", "Detected"),
+        shown("cleared_on", "date", "Triệt xóa", "Cleared"),
+        shown("relapsed_on", "date", "Tái phức tạp", "Relapsed"),
+        shown(
+            "source",
+            "str",
+            "Nguồn",
+            "Source",
+            vocabulary="hotspot_source",
+            label_column="source_label",
+        ),
+        UNIT_CODE,
+        UNIT_NAME,
+        exported("last_verified_on", "date", "Kiểm tra lần cuối", "Last verified"),
+        shown(
+            "age_days",
+            "int",
+            "Cập nhật cách đây (ngày)",
+            "Last verified (days ago)",
+            exported=False,
+        ),
+        Field("ageing", "str", "Thời gian từ lần kiểm tra", "Since verified", vocabulary="ageing"),
+        Field("case_ref", "str", "Số hồ sơ vụ việc", "Case reference", sensitive=True),
+        Field("notes", "str", "Ghi chú", "Notes", sensitive=True),
+        DEMO,
     ),
-    tooltip_field="kind_label",
+    id_field="id",
+    tooltip_field="kind",
     filters=("area", "date", "bbox", "status"),
-    export_fields=(
-        ExportField("id", "int"),
-        ExportField("kind", "str"),
-        ExportField("status", "str"),
-        ExportField("detected_on", "date"),
-        ExportField("cleared_on", "date"),
-        ExportField("relapsed_on", "date"),
-        ExportField("unit_code", "str"),
-        ExportField("last_verified_on", "date"),
-        ExportField("is_demo", "bool"),
-    ),
     style=Style(color="#333333", weight=1, fill_opacity=0.9, fill_by=("status", STATUS_COLOURS)),
     tiles=TileSpec(
         "hotspots", 10, properties=("kind", "status"), counts_below=True, count_flags=("active",)

@@ -96,30 +96,53 @@ def new_map(basemap: str, *, prefer_canvas: bool = True, lang: Lang | None = Non
     return fmap
 
 
+def for_html(collection: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a collection whose text properties are HTML-escaped: popups and tooltips put
+    them into the page as HTML, and the feature service returns them as stored."""
+    return {
+        **collection,
+        "features": [
+            {**item, "properties": _escaped(item.get("properties") or {})}
+            for item in collection["features"]
+        ],
+    }
+
+
+def _escaped(properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: html.escape(value, quote=True) if isinstance(value, str) else value
+        for key, value in properties.items()
+    }
+
+
 def _prepare_popups(
     spec: LayerSpec, collection: dict[str, Any], lang: Lang, link_suffix: str
 ) -> folium.GeoJsonPopup:
-    """Fill every popup field (a dash when empty), add the drill-down link, make the popup."""
+    """Fill every popup field (a dash when empty), add the drill-down link, make the popup.
+
+    ``collection`` is an escaped copy (:func:`for_html`); coded fields show their label."""
     with language(lang):
         link_label = gettext("Open →")
-    fields = list(spec.popup_fields)
+    popup_names = [f.shown_column for f in spec.popup_fields]
     for item in collection["features"]:
         props = item["properties"]
         if spec.link_field and props.get(spec.link_field):
             href = html.escape(str(props[spec.link_field]) + link_suffix, quote=True)
             props["link_html"] = f'<a href="{href}">{link_label}</a>'
-        for f in fields:
-            props.setdefault(f.name, None)
-            if props[f.name] is None:
-                props[f.name] = "—"
-    popup_names = [f.name for f in fields]
-    popup_labels = [f.label(lang) for f in fields]
+        for name in popup_names:
+            if props.get(name) is None:
+                props[name] = "—"
+    popup_labels = [f.label(lang) for f in spec.popup_fields]
     if spec.link_field:
         for item in collection["features"]:
             item["properties"].setdefault("link_html", "")
         popup_names.append("link_html")
         popup_labels.append("")
     return folium.GeoJsonPopup(fields=popup_names, aliases=popup_labels, localize=True)
+
+
+def _tooltip_column(spec: LayerSpec) -> str:
+    return spec.field(spec.tooltip_field).shown_column
 
 
 def add_layer(
@@ -152,9 +175,10 @@ def add_layer(
     extra: dict[str, Any] = {}
     if pane is not None:
         extra["pane"] = pane
+    collection = for_html(collection)
     if interactive:
         popup = _prepare_popups(spec, collection, lang, link_suffix)
-        tooltip = folium.GeoJsonTooltip(fields=[spec.tooltip_field], labels=False, sticky=False)
+        tooltip = folium.GeoJsonTooltip(fields=[_tooltip_column(spec)], labels=False, sticky=False)
         layer = folium.GeoJson(
             collection,
             name=name or spec.title(lang),
@@ -244,11 +268,12 @@ def add_points(
     Each marker gets its own popup and tooltip: a cluster takes the markers out of their
     GeoJSON group, whose own popup binding would then never open.
     """
+    collection = for_html(collection)
     _prepare_popups(spec, collection, lang, link_suffix)
     for item in collection["features"]:
         props = item["properties"]
         props["popup_html"] = _popup_table(spec, props, lang)
-        props["tooltip_html"] = str(props.get(spec.tooltip_field) or "")
+        props["tooltip_html"] = str(props.get(_tooltip_column(spec)) or "")
 
     def style_function(feature: dict[str, Any]) -> dict[str, object]:
         glyph, colour, shape = pin(feature.get("properties", {}))
@@ -288,9 +313,9 @@ def add_points(
 
 def _popup_table(spec: LayerSpec, props: dict[str, Any], lang: Lang) -> str:
     """A popup as HTML: the layer's title, then its popup fields (values are escaped already,
-    by the features service; labels are escaped here)."""
+    by :func:`for_html`; labels are escaped here)."""
     rows = "".join(
-        f"<tr><th>{html.escape(f.label(lang))}</th><td>{props.get(f.name, '—')}</td></tr>"
+        f"<tr><th>{html.escape(f.label(lang))}</th><td>{props.get(f.shown_column, '—')}</td></tr>"
         for f in spec.popup_fields
     )
     link = props.get("link_html", "")

@@ -1,7 +1,8 @@
 """The map legend: a Leaflet control drawn from the layers' own colours, in the page language.
 
-Section titles are Flask-Babel messages (English msgids, Vietnamese in the catalog); the class,
-status and ageing labels come from ``layers.vocab``, which travels with the data.
+Section titles are Flask-Babel messages (English msgids, Vietnamese in the catalog); swatches
+are a layer's own colours (its style's ``fill_by``) labelled through the vocabulary its field
+names, so a legend says what the map and the popups say.
 
 Served inline with the page (no CDN, no image): swatches are CSS boxes, the hatching of
 "insufficient data" a CSS gradient, and the SVG pattern the map fills with (``HATCH_ID``) is
@@ -22,10 +23,15 @@ from flask_babel import gettext
 from jinja2 import Template
 
 from geo_app.i18n import language
-from geo_app.layers.base import Lang
-from geo_app.layers.classification import CLASS_COLOURS, CLASSES, HATCH_ID, INSUFFICIENT
-from geo_app.layers.facilities import AGEING_COLOURS
-from geo_app.layers.hotspots import STATUS_COLOURS
+from geo_app.layers.base import Lang, LayerSpec
+from geo_app.layers.classification import (
+    CLASS_COLOURS,
+    CLASSES,
+    HATCH_ID,
+    INSUFFICIENT,
+)
+from geo_app.layers.facilities import HOTLINE_BOARDS
+from geo_app.layers.hotspots import HOTSPOTS
 from geo_app.layers.vocab import label
 
 Shape = Literal["box", "circle", "square"]
@@ -82,12 +88,11 @@ def classification_section(
 
 def hotspot_sections(lang: Lang) -> tuple[LegendSection, ...]:
     """Hotspot colours by status and letters by kind."""
-    statuses = tuple(
-        LegendItem(label("hotspot_status", code, lang), colour, shape="circle")
-        for code, colour in STATUS_COLOURS.items()
-    )
+    statuses = _fill_items(HOTSPOTS, lang, "circle")
     kinds = tuple(
-        LegendItem(label("hotspot_kind", code, lang), "#ffffff", shape="circle", glyph=glyph)
+        LegendItem(
+            label(_vocabulary(HOTSPOTS, "kind"), code, lang), "#ffffff", shape="circle", glyph=glyph
+        )
         for code, glyph in HOTSPOT_GLYPHS.items()
     )
     with language(lang):
@@ -99,12 +104,28 @@ def hotspot_sections(lang: Lang) -> tuple[LegendSection, ...]:
 
 def facility_section(lang: Lang) -> LegendSection:
     """Boards and boxes coloured by how long since they were last checked."""
-    items = tuple(
-        LegendItem(label("ageing", code, lang), colour, shape="square")
-        for code, colour in AGEING_COLOURS.items()
-    )
+    items = _fill_items(HOTLINE_BOARDS, lang, "square")
     with language(lang):
         return LegendSection(gettext("Boards ☎, boxes ✉: last checked"), items)
+
+
+def _vocabulary(spec: LayerSpec, field_name: str) -> str:
+    vocabulary = spec.field(field_name).vocabulary
+    if vocabulary is None:
+        raise ValueError(f"layer {spec.name}: field {field_name} has no vocabulary")
+    return vocabulary
+
+
+def _fill_items(spec: LayerSpec, lang: Lang, shape: Shape) -> tuple[LegendItem, ...]:
+    """One swatch per colour the layer fills by, labelled through that field's vocabulary."""
+    if spec.style.fill_by is None:
+        return ()
+    attribute, colours = spec.style.fill_by
+    vocabulary = _vocabulary(spec, attribute)
+    return tuple(
+        LegendItem(label(vocabulary, code, lang), colour, shape=shape)
+        for code, colour in colours.items()
+    )
 
 
 def _swatch(item: LegendItem) -> str:

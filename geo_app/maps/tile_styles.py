@@ -1,8 +1,11 @@
 """What the browser needs to draw a tile set: per MVT layer its style, labels and popup fields.
 
-Everything comes from the layer specs (style, titles, tile properties) and the vocabulary, so
-the vector tiles look and read like the embedded GeoJSON layers. ``static/js/vector_tiles.js``
-turns this config into VectorGrid styles and click popups.
+Everything comes from the layer specs (style, titles, fields, tile properties) and the named
+vocabularies, so the vector tiles look and read like the embedded GeoJSON layers. A tile popup
+shows, in field order, the tile properties that are popup fields or the style's colour
+attribute; a property ending in ``_vi`` or ``_en`` is that field in one language, shown only on
+pages in that language (the tiles carry both, so one cached tile serves both languages).
+``static/js/vector_tiles.js`` turns this config into VectorGrid styles and click popups.
 """
 
 from __future__ import annotations
@@ -16,34 +19,10 @@ from flask_babel.speaklater import LazyString
 
 from geo_app.i18n import language
 from geo_app.layers.base import Lang, LayerSpec
+from geo_app.layers.fields import Field
 from geo_app.layers.vocab import LABELS
 from geo_app.services.tiles import COUNT_SUFFIX, tiled_layers
 
-# Tile property -> vocabulary of its codes, per layer.
-VOCABULARY: dict[str, dict[str, str]] = {
-    "hotspots": {"kind": "hotspot_kind", "status": "hotspot_status"},
-    "hotline_boards": {"site": "facility_site", "status": "facility_condition", "ageing": "ageing"},
-    "tipoff_boxes": {"site": "facility_site", "status": "facility_condition", "ageing": "ageing"},
-    "cultivation_sites": {"status": "cultivation_status"},
-    "routes": {"kind": "route_kind"},
-    "classification": {"class": "classification_class"},
-}
-PROPERTY_LABELS: dict[str, LazyString] = {
-    "name": lazy_gettext("Name"),
-    "code": lazy_gettext("Code"),
-    "kind": lazy_gettext("Kind"),
-    "status": lazy_gettext("Status"),
-    "site": lazy_gettext("Site"),
-    "ageing": lazy_gettext("Last checked"),
-    "plant_count": lazy_gettext("Plants"),
-    "class": lazy_gettext("Class"),
-    "criteria_vi": lazy_gettext("Classification criteria"),
-    "criteria_en": lazy_gettext("Classification criteria"),
-    "month": lazy_gettext("Data month"),
-}
-"""Popup rows, in this order (Flask-Babel messages, read in the page language). A property
-ending in ``_vi`` or ``_en`` is shown only on pages in that language (the tiles carry both, so
-one cached tile serves both languages)."""
 FLAG_LABELS: dict[str, LazyString] = {"active": lazy_gettext("active")}
 KINDS = {"MultiPolygon": "area", "Point": "point", "MultiLineString": "line"}
 COUNT_FILL = "#b2182b"
@@ -95,27 +74,31 @@ def _style(spec: LayerSpec) -> dict[str, Any]:
 def _features(spec: LayerSpec, lang: Lang) -> dict[str, Any]:
     tiles = spec.tiles
     assert tiles is not None
-    vocabulary = VOCABULARY.get(spec.name, {})
+    carried = {f.name: f for f in spec.fields if f.name in tiles.properties}
+    coloured_by = spec.style.fill_by[0] if spec.style.fill_by else None
     return {
         "kind": KINDS[spec.geometry_type],
         "title": spec.title(lang),
         "style": _style(spec),
         "fillBy": list(spec.style.fill_by) if spec.style.fill_by else None,
-        "fields": [  # in PROPERTY_LABELS' order: the name first
-            [p, str(label)]
-            for p, label in PROPERTY_LABELS.items()
-            if p in tiles.properties and _in_language(p, lang)
+        "fields": [
+            [prop, f.label(lang)]
+            for f in spec.fields
+            if (f.popup or f.name == coloured_by) and not f.sensitive
+            for prop in _tile_properties(f, tiles.properties, lang)
         ],
         "values": {
-            prop: {code: _pick(pair, lang) for code, pair in LABELS[vocab].items()}
-            for prop, vocab in vocabulary.items()
+            name: {code: _pick(pair, lang) for code, pair in LABELS[f.vocabulary].items()}
+            for name, f in carried.items()
+            if f.vocabulary is not None
         },
     }
 
 
-def _in_language(prop: str, lang: Lang) -> bool:
-    other = "_en" if lang == "vi" else "_vi"
-    return not prop.endswith(other)
+def _tile_properties(f: Field, carried: tuple[str, ...], lang: Lang) -> list[str]:
+    """The tile properties holding field ``f`` on a page in ``lang`` (its own name, or its
+    variant in that language)."""
+    return [prop for prop in (f.name, f"{f.name}_{lang}") if prop in carried]
 
 
 def _counts(spec: LayerSpec, lang: Lang) -> dict[str, Any]:

@@ -14,15 +14,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from geo_app.errors import InvalidInput, NotFound
+from geo_app import features
+from geo_app.errors import InvalidInput
 from geo_app.layers import REGISTRY
 from geo_app.layers.base import Lang, LayerQuery, LayerSpec
-from geo_app.services.features import feature_collection
 from geo_app.services.tiles import SETS, tiled_layers
 
 MAX_SPAN_DEGREES = 2.5  # a large province (Lạng Sơn, Nghệ An) is about 2° across
 DETAIL_ZOOM = 9  # from here on features keep full detail, so the span limit is strict
 MAX_FEATURES = 5000
+"""The most features one answer holds (and its default ``limit``); ask further pages by
+``offset``."""
+BOUNDING_FILTERS = ("bbox", "area", "campaign")
 TILE_PATH = "/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt?v={version}"
 
 BBox = tuple[float, float, float, float]
@@ -60,12 +63,9 @@ def _describe(spec: LayerSpec, versions: dict[str, int]) -> dict[str, Any]:
         "geometry_type": spec.geometry_type,
         "srid": spec.srid,
         "filters": list(spec.filters),
+        "id_field": spec.id_field,
         "tooltip_field": spec.tooltip_field,
-        "popup_fields": [
-            {"name": f.name, "label": {"vi": f.label_vi, "en": f.label_en}}
-            for f in spec.popup_fields
-        ],
-        "export_fields": [{"name": f.name, "type": f.type} for f in spec.export_fields],
+        "fields": [f.describe() for f in spec.fields],
         "features": f"/api/layers/{spec.name}/features",
         "version": versions.get(spec.name, 0),
         "tiles": None
@@ -92,42 +92,73 @@ class FeatureRequest:
     lang: Lang = "vi"
     scope_unit_id: int | None = None
     """The asking user's scope; sensitive layers answer only inside it."""
+    sensitive: bool = False
+    """Whether the asker may see sensitive fields (see ``features.may_see_sensitive``)."""
     campaign: int | None = None
     """One campaign, for the layers about campaigns (``campaign_progress``)."""
+    limit: int | None = None
+    """At most this many features (None: ``MAX_FEATURES``)."""
+    offset: int = 0
 
 
-def features(session: Session, name: str, asked: FeatureRequest) -> dict[str, Any]:
-    """GeoJSON of layer ``name`` under ``asked``; InvalidInput when the area is too big."""
-    spec = REGISTRY.get(name)
-    if spec is None:
-        raise NotFound(f"no layer {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    bounded = asked.bbox is not None or asked.area is not None or asked.campaign is not None
-    if not bounded and spec.geometry_type != "Point":
-        raise InvalidInput(
-            f"layer {name}: give a bbox, an area or a campaign (the whole country is too big)"
-        )
+def features_of(session: Session, name: str, asked: FeatureRequest) -> features.Collection:
+    """One page of layer ``name`` under ``asked``; InvalidInput when the area is too big."""
+    spec = features.layer(name, asked.lang)
+    _check_bounded(spec, asked)
     if asked.bbox is not None:
         check_span(asked.bbox, asked.zoom)
-    query = LayerQuery(
-        area_code=asked.area,
-        as_of=asked.as_of if "date" in spec.filters else None,
-        bbox=asked.bbox,
-        status=asked.status,
-        simplify_degrees=_simplify(asked.zoom),
-        lang=asked.lang,
-        scope_unit_id=asked.scope_unit_id,
-        campaign_id=asked.campaign,
+    return features.collection(session, _query(spec, asked))
+
+
+def feature(session: Session, name: str, feature_id: str, asked: FeatureRequest) -> dict[str, Any]:
+    """One feature of layer ``name`` by its id field (404 when absent or outside the scope)."""
+    spec = features.layer(name, asked.lang)
+    return features.get(session, _query(spec, asked), feature_id)
+
+
+def _query(spec: LayerSpec, asked: FeatureRequest) -> features.FeatureQuery:
+    return features.FeatureQuery(
+        layer=spec.name,
+        filters=LayerQuery(
+            area_code=asked.area,
+            as_of=asked.as_of if "date" in spec.filters else None,
+            bbox=asked.bbox,
+            status=asked.status,
+            simplify_degrees=_simplify(asked.zoom),
+            lang=asked.lang,
+            scope_unit_id=asked.scope_unit_id,
+            campaign_id=asked.campaign,
+        ),
+        sensitive=asked.sensitive,
+        limit=MAX_FEATURES if asked.limit is None else asked.limit,
+        offset=asked.offset,
+        decimals=6 if asked.zoom is None or asked.zoom >= 12 else 5,
     )
-    try:
-        spec.build_query(query)
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
-    decimals = 6 if asked.zoom is None or asked.zoom >= 12 else 5
-    collection = feature_collection(session, spec, query, decimals=decimals, limit=MAX_FEATURES + 1)
-    truncated = len(collection["features"]) > MAX_FEATURES
-    collection["features"] = collection["features"][:MAX_FEATURES]
-    collection["truncated"] = truncated
-    return collection
+
+
+def _check_bounded(spec: LayerSpec, asked: FeatureRequest) -> None:
+    """Areas (not points) need a filter the layer really honours that bounds them."""
+    if spec.geometry_type == "Point":
+        return
+    given = {
+        "bbox": asked.bbox is not None,
+        "area": asked.area is not None,
+        "campaign": asked.campaign is not None,
+    }
+    honoured = [name for name in BOUNDING_FILTERS if name in spec.filters]
+    if any(given[name] for name in honoured):
+        return
+    vi = {"bbox": "một bbox", "area": "một địa bàn (area)", "campaign": "một kế hoạch (campaign)"}
+    en = {"bbox": "a bbox", "area": "an area", "campaign": "a campaign"}
+    if asked.lang == "vi":
+        choices = _either([vi[name] for name in honoured], "hoặc")
+        raise InvalidInput(f"lớp {spec.name}: hãy chọn {choices} (cả nước là quá lớn)")
+    choices = _either([en[name] for name in honoured], "or")
+    raise InvalidInput(f"layer {spec.name}: give {choices} (the whole country is too big)")
+
+
+def _either(items: list[str], word: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
 def check_span(bbox: BBox, zoom: int | None) -> None:

@@ -20,8 +20,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from geo_app import clock
+from geo_app import clock, features
 from geo_app.errors import NotFound
+from geo_app.features import FeatureQuery, bounds
 from geo_app.layers import get_layer
 from geo_app.layers.base import Lang, LayerQuery
 from geo_app.layers.campaign_progress import CAMPAIGN_PROGRESS, PROGRESS_COLOURS
@@ -32,7 +33,6 @@ from geo_app.maps.tile_styles import tile_config
 from geo_app.models import Campaign
 from geo_app.services import areas
 from geo_app.services.campaigns import progress_report
-from geo_app.services.features import bounds, feature_collection
 from geo_app.services.layer_api import layer_versions, tile_url
 from geo_app.services.scope import OutOfScope
 from geo_app.services.summary import Summary, summary
@@ -170,12 +170,14 @@ def campaign_summary(session: Session, campaign: Campaign, on: date, scope: int 
 def _outline(session: Session, campaign: Campaign) -> dict[str, Any]:
     if not campaign.province_code:
         return {"type": "FeatureCollection", "features": []}
-    return feature_collection(
+    return features.collection(
         session,
-        get_layer("provinces"),
-        LayerQuery(area_code=campaign.province_code, simplify_degrees=PROVINCE_SIMPLIFY),
-        decimals=5,
-    )
+        FeatureQuery(
+            "provinces",
+            LayerQuery(area_code=campaign.province_code, simplify_degrees=PROVINCE_SIMPLIFY),
+            decimals=5,
+        ),
+    ).geojson
 
 
 def _draw_outline(fmap: folium.Map, outline: dict[str, Any]) -> None:

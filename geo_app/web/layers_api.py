@@ -2,19 +2,25 @@
 
 Query parameters of features: ``bbox=west,south,east,north`` (degrees), ``zoom`` (0-22: coarser
 zooms get simplified geometry and may span more), ``month`` (YYYY-MM or YYYY-MM-DD), ``area``
-(a unit code), ``status`` (comma-separated), ``campaign`` (an id, for campaign layers), ``lang``.
+(a unit code), ``status`` (comma-separated), ``campaign`` (an id, for campaign layers), ``lang``,
+``limit`` (1 to ``MAX_FEATURES``, that by default) and ``offset`` (the answer's ``links`` give
+the next and previous pages).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
+from flask_babel import gettext as _
 
 from geo_app.errors import InvalidInput
+from geo_app.features import Collection, may_see_sensitive
 from geo_app.services import layer_api
 from geo_app.services.tiles import MAX_ZOOM, parse_month
-from geo_app.web.access import require_login, scope_unit_id
+from geo_app.web.access import account, require_login, scope_unit_id
 from geo_app.web.context import lang, read_session
 
 bp = Blueprint("layers_api", __name__)
@@ -29,7 +35,27 @@ def layers() -> Response:
 
 @bp.get("/api/layers/<name>/features")
 def features(name: str) -> Response:
-    asked = layer_api.FeatureRequest(
+    asked = _asked()
+    with read_session() as session:
+        found = layer_api.features_of(session, name, asked)
+    response = jsonify({**found.geojson, "links": _links(found, asked)})
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/api/layers/<name>/features/<feature_id>")
+def feature(name: str, feature_id: str) -> Response:
+    """One feature by the layer's id field (``id_field`` in ``/api/layers``)."""
+    with read_session() as session:
+        found = layer_api.feature(session, name, feature_id, _asked())
+    response = jsonify(found)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+def _asked() -> layer_api.FeatureRequest:
+    """The request's query parameters, parsed (400 on a malformed one)."""
+    return layer_api.FeatureRequest(
         bbox=_bbox(request.args.get("bbox")),
         zoom=_zoom(request.args.get("zoom")),
         as_of=parse_month(request.args["month"]) if request.args.get("month") else None,
@@ -37,13 +63,36 @@ def features(name: str) -> Response:
         status=tuple(s.strip() for s in request.args.get("status", "").split(",") if s.strip()),
         lang=lang(),
         scope_unit_id=scope_unit_id(),
+        sensitive=may_see_sensitive(account().role),
         campaign=_campaign(request.args.get("campaign")),
+        limit=_whole("limit", request.args.get("limit"), 1, layer_api.MAX_FEATURES),
+        offset=_whole("offset", request.args.get("offset"), 0, None) or 0,
     )
-    with read_session() as session:
-        collection = layer_api.features(session, name, asked)
-    response = jsonify(collection)
-    response.mimetype = "application/geo+json"
-    return response
+
+
+def _links(found: Collection, asked: layer_api.FeatureRequest) -> list[dict[str, Any]]:
+    """next/prev links: this request's URL with another ``offset`` (and the same limit)."""
+    limit = asked.limit or layer_api.MAX_FEATURES
+    links = []
+    for rel, offset in (("next", found.next_offset), ("prev", found.prev_offset)):
+        if offset is not None:
+            args = {**request.args.to_dict(), "offset": str(offset), "limit": str(limit)}
+            href = f"{request.base_url}?{urlencode(args)}"
+            links.append({"rel": rel, "type": "application/geo+json", "href": href})
+    return links
+
+
+def _whole(name: str, text: str | None, low: int, high: int | None) -> int | None:
+    """A whole-number parameter from ``low`` to ``high`` (no upper bound when None)."""
+    if not text:
+        return None
+    if text.isdigit() and len(text) <= 18 and low <= int(text) <= (high or int(text)):
+        return int(text)
+    if high is None:
+        message = _("%(name)s «%(value)s» is not a whole number from %(low)d or more")
+    else:
+        message = _("%(name)s «%(value)s» is not a whole number from %(low)d to %(high)d")
+    raise InvalidInput(message % {"name": name, "value": text, "low": low, "high": high})
 
 
 def _bbox(text: str | None) -> layer_api.BBox | None:

@@ -24,8 +24,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from geo_app import clock
+from geo_app import clock, features
 from geo_app.errors import InvalidInput
+from geo_app.features import FeatureQuery, bounds
 from geo_app.layers import get_layer
 from geo_app.layers.base import Lang, LayerQuery, Style
 from geo_app.layers.classification import CLASS_COLOURS, INSUFFICIENT, months_query
@@ -36,7 +37,6 @@ from geo_app.maps import builder, legend
 from geo_app.maps.tile_styles import tile_config
 from geo_app.services import areas, unit_versions
 from geo_app.services.campaigns.listing import CampaignLink, campaigns_touching
-from geo_app.services.features import bounds, feature_collection, listing
 from geo_app.services.layer_api import layer_versions, tile_url
 from geo_app.services.summary import Summary, summary
 from geo_app.services.tiles import parse_month
@@ -271,7 +271,7 @@ def _with_class_colours(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _units(session: Session, layer: str, request: LayerQuery) -> list[dict[str, Any]]:
     """The panel's unit list, read without geometry."""
-    items = listing(session, get_layer(layer), request, PANEL_COLUMNS)
+    items = features.page(session, FeatureQuery(layer, request, properties=PANEL_COLUMNS))
     return sorted(items, key=lambda item: str(item["name"]))
 
 
@@ -296,9 +296,9 @@ def _collections(
     session: Session, names: tuple[str, ...], area: str, on: date, language: Lang, scope: int | None
 ) -> dict[str, dict[str, Any]]:
     return {
-        name: feature_collection(
-            session, get_layer(name), _layer_query(name, area, on, language, scope)
-        )
+        name: features.collection(
+            session, FeatureQuery(name, _layer_query(name, area, on, language, scope))
+        ).geojson
         for name in names
     }
 
@@ -358,20 +358,24 @@ def province(code: str) -> str:
         shown = _shown(session, unit, month, language)
         communes = [
             item
-            for item in listing(
+            for item in features.page(
                 session,
-                get_layer("classification"),
-                LayerQuery(area_code=code, as_of=shown.on, lang=language, scope_unit_id=scope),
-                CLASS_COLUMNS,
+                FeatureQuery(
+                    "classification",
+                    LayerQuery(area_code=code, as_of=shown.on, lang=language, scope_unit_id=scope),
+                    properties=CLASS_COLUMNS,
+                ),
             )
             if item["level"] == "commune"
         ]
-        outline = feature_collection(
+        outline = features.collection(
             session,
-            get_layer("provinces"),
-            LayerQuery(area_code=code, as_of=shown.on, simplify_degrees=PROVINCE_SIMPLIFY),
-            decimals=5,
-        )
+            FeatureQuery(
+                "provinces",
+                LayerQuery(area_code=code, as_of=shown.on, simplify_degrees=PROVINCE_SIMPLIFY),
+                decimals=5,
+            ),
+        ).geojson
         points = _collections(session, PROVINCE_POINT_LAYERS, code, shown.on, language, scope)
         months = _month_options(session, unit, scope, shown)
         versions = layer_versions(session)
@@ -456,14 +460,16 @@ def commune(code: str) -> str:
         unit = unit_versions.version_for_page(session, code, "commune", month.on)
         check_unit(session, unit.id)
         shown = _shown(session, unit, month, language)
-        classified = feature_collection(
+        classified = features.collection(
             session,
-            get_layer("classification"),
-            LayerQuery(area_code=code, as_of=shown.on, lang=language, scope_unit_id=scope),
-        )
-        hamlets = feature_collection(
-            session, get_layer("hamlets"), LayerQuery(area_code=code, as_of=shown.on)
-        )
+            FeatureQuery(
+                "classification",
+                LayerQuery(area_code=code, as_of=shown.on, lang=language, scope_unit_id=scope),
+            ),
+        ).geojson
+        hamlets = features.collection(
+            session, FeatureQuery("hamlets", LayerQuery(area_code=code, as_of=shown.on))
+        ).geojson
         shapes = _collections(session, COMMUNE_SHAPE_LAYERS, code, shown.on, language, scope)
         pins = _collections(session, COMMUNE_PIN_LAYERS, code, shown.on, language, scope)
         months = _month_options(session, unit, scope, shown)
