@@ -9,12 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app import clock
+from geo_app.domain.vocabulary import AGEING
 from geo_app.layers.base import ExportField, LabelledField, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, HotlineBoard, TipoffBox, TipoffInspection
 
-AGEING_COLOURS = {"fresh": "#1a9850", "due": "#fdae61", "stale": "#d73027", "never": "#999999"}
+AGEING_COLOURS = AGEING.colours
 FILTERS: tuple[Any, ...] = ("area", "date", "bbox", "status")
 TILE_PROPERTIES = ("site", "status", "ageing")
 
