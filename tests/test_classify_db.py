@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, aliased
 from geo_app.demo import synth
 from geo_app.demo.load import LANG_SON, SEED_COMMUNES
 from geo_app.domain.classification import CLASS_ORDER
+from geo_app.domain.vocabulary import STORED_CLASSES
 from geo_app.errors import InvalidInput, NotFound
-from geo_app.models import AdminUnit, AuditLog, Classification, ClassificationClass, Indicator
+from geo_app.models import AdminUnit, AuditLog, Classification, Indicator
 from geo_app.services.classify_db import ClassifyReport, classify_province
 
 RULES = "tra-vinh-2025"
@@ -40,7 +41,7 @@ def stored(session: Session, month: date) -> dict[str, tuple[str, str, str]]:
         .outerjoin(parent, parent.id == AdminUnit.parent_id)
         .where(Classification.month == month, Classification.rule_set == RULES)
     ).all()
-    return {code: (cls.value, layout, parent_code) for code, layout, parent_code, cls in rows}
+    return {code: (cls, layout, parent_code) for code, layout, parent_code, cls in rows}
 
 
 def is_seed(code: str, layout: str, parent_code: str | None) -> bool:
@@ -62,7 +63,7 @@ def test_every_class_appears_in_the_seed_areas(demo_session: Session) -> None:
         # The demo load stored these months already: a re-run keeps every row as it is.
         assert reports[code].communes == reports[code].unchanged
         seen |= {cls for c, (cls, layout, parent) in rows.items() if is_seed(c, layout, parent)}
-    assert seen == {c.value for c in ClassificationClass}
+    assert seen == set(STORED_CLASSES)
     assert reports["84"].communes == 105  # pre-2025 communes, through their districts
     assert audit_rows(demo_session) == before
 
@@ -73,7 +74,7 @@ def test_demo_plans_hold_at_the_end_of_the_window(demo_session: Session) -> None
     rows = stored(demo_session, END)
     seeds = {c: cls for c, (cls, layout, parent) in rows.items() if is_seed(c, layout, parent)}
     assert len(seeds) == 113
-    wrong = {c: (cls, synth.plan_for(c).intended.value) for c, cls in seeds.items()}
+    wrong = {c: (cls, synth.plan_for(c).intended) for c, cls in seeds.items()}
     assert {c: pair for c, pair in wrong.items() if pair[0] != pair[1]} == {}
     assert set(synth.PLANS) <= set(seeds)
 
@@ -87,7 +88,7 @@ def test_earlier_months_are_never_below_the_plan(demo_session: Session) -> None:
     for code, plan in synth.PLANS.items():
         if code in rows:
             got = rows[code][0]
-            assert CLASS_ORDER.index(got) >= CLASS_ORDER.index(plan.intended.value), code
+            assert CLASS_ORDER.index(got) >= CLASS_ORDER.index(plan.intended), code
     assert rows["29242"][0] == "type_1"
     assert rows["29416"][0] == "type_2"  # type III band and the key route
     assert rows["06541"][0] == "type_2"  # 1000 <= S < 2000 m² of an active field

@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo_app.demo import synth
-from geo_app.demo.synth import UnitClass
+from geo_app.domain.vocabulary import RANKED_CLASSES
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2026, 6, 1)
@@ -100,7 +100,7 @@ def test_hotspots_inside_with_consistent_dates(code: str) -> None:
             assert h.cleared_on is not None and h.cleared_on < plan.drug_free_from
     counted = [h for h in spots if h.kind in synth.COUNTED_KINDS]
     assert sum(h.status in synth.ACTIVE_STATUSES for h in counted) == plan.active_hotspots + (
-        1 if plan.intended == UnitClass.type_1 else 0
+        1 if plan.intended == "type_1" else 0
     )
     assert synth.hotspots_for(code, plan, parts, SEED) == spots
 
@@ -192,17 +192,17 @@ def test_route_crosses_several_communes_without_breaking_plans() -> None:
     assert synth.route_conflicts(crossed, {c: synth.plan_for(c) for c in communes()}) == []
 
 
-def _classify(a: int, h: int, p: int, s: float, t: bool, presence: bool) -> UnitClass:
+def _classify(a: int, h: int, p: int, s: float, t: bool, presence: bool) -> str:
     """The DESIGN §4 rule without R (population is not known for 2025 units)."""
     band3 = 20 <= a < 60 or 1 <= h <= 2 or 0 < p < 500 or 0 < s < 1000
     band2 = 60 <= a < 100 or 3 <= h <= 4 or 500 <= p < 3000 or 1000 <= s < 2000
     if a >= 100 or h >= 5 or p >= 3000 or s >= 2000 or (band2 and t):
-        return UnitClass.type_1
+        return "type_1"
     if band2 or (band3 and t):
-        return UnitClass.type_2
+        return "type_2"
     if band3:
-        return UnitClass.type_3
-    return UnitClass.less_complex if presence else UnitClass.drug_free
+        return "type_3"
+    return "less_complex" if presence else "drug_free"
 
 
 def test_every_class_somewhere_and_as_planned() -> None:
@@ -225,7 +225,7 @@ def test_every_class_somewhere_and_as_planned() -> None:
         got = _classify(a, h, p, s, code in crossed, presence)
         assert got == plan.intended, (code, plan, a, h, p, s)
         seen.add(got)
-    assert seen == set(UnitClass)
+    assert seen == set(RANKED_CLASSES)
 
 
 def test_hamlet_styles() -> None:

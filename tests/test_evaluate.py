@@ -97,7 +97,7 @@ def designed_to_pass() -> set[str]:
     return {
         t["code_gso"]
         for t in tra_vinh["targets"]
-        if synth.plan_for(t["successor_2025"]).intended == synth.UnitClass.drug_free
+        if synth.plan_for(t["successor_2025"]).intended == "drug_free"
         and synth.plan_for(t["successor_2025"]).is_target
     }
 

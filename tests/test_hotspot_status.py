@@ -19,11 +19,11 @@ from geoalchemy2 import WKTElement
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from geo_app.layers import get_layer
+from geo_app import features
+from geo_app.features import FeatureQuery
 from geo_app.layers.base import LayerQuery
 from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
 from geo_app.services.derived import inputs_for_units
-from geo_app.services.features import listing
 from geo_app.services.summary import summary
 from geo_app.services.tiles import SQL_DIR as TILE_SQL
 
@@ -170,9 +170,10 @@ def _tile_statuses(session: Session, on: date) -> dict[int, str]:
 
 @pytest.mark.parametrize("on", [date(2025, 7, 31), date(2025, 10, 31), date(2025, 12, 31)])
 def test_layer_tiles_summary_and_derived_agree(demo_session: Session, on: date) -> None:
-    rows = listing(
-        demo_session, get_layer("hotspots"), LayerQuery(as_of=on, area_code="86"), ("id", "status")
+    asked = FeatureQuery(
+        "hotspots", LayerQuery(as_of=on, area_code="86"), properties=("id", "status")
     )
+    rows = features.page(demo_session, asked)
     layer = {row["id"]: row["status"] for row in rows}
     assert layer and len(set(layer.values())) > 1
     tiles = _tile_statuses(demo_session, on)
@@ -181,7 +182,9 @@ def test_layer_tiles_summary_and_derived_agree(demo_session: Session, on: date) 
     figures = summary(demo_session, area_code="86", on=on, scope_unit_id=None)
     assert figures.hotspots == {key: counts.get(key, 0) for key in figures.hotspots}
     national = summary(demo_session, area_code=None, on=on, scope_unit_id=None)
-    everywhere = listing(demo_session, get_layer("hotspots"), LayerQuery(as_of=on), ("status",))
+    everywhere = features.page(
+        demo_session, FeatureQuery("hotspots", LayerQuery(as_of=on), properties=("status",))
+    )
     assert national.hotspots_total == len(everywhere)
     assert national.hotspots == {
         key: sum(1 for row in everywhere if row["status"] == key) for key in national.hotspots

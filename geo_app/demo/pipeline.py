@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geo_app.config import Settings
+from geo_app.domain.vocabulary import LEVEL_RANK
 from geo_app.errors import InvalidInput
 from geo_app.models import DataLoad
 from geo_app.services import audit
@@ -36,7 +37,7 @@ ANALYZED_TABLES = (
 )
 DEMO_NAME = "demo"
 DEMO_VERSION = 1
-LEVEL_ORDER = {"province": 0, "district": 1, "commune": 2, "hamlet": 3, "residential_group": 4}
+LEVEL_ORDER = LEVEL_RANK
 
 
 @dataclass(frozen=True)

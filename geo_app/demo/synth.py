@@ -12,7 +12,6 @@ have plain ``active`` ones only, so either reading of "active" gives the same cl
 
 from __future__ import annotations
 
-import enum
 import math
 import zlib
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo_app.domain.indicators import COLUMNS
+from geo_app.domain.vocabulary import ACTIVE_HOTSPOT_STATUSES, RANKED_CLASSES
 
 DATA_START = date(2024, 1, 1)
 DATA_END = date(2025, 12, 31)
@@ -34,22 +34,12 @@ DEMO_TODAY = DATA_END
 the demo shows the same on any day (``make run`` and the tests pin the app's clock to it)."""
 """Indicator months and hotspot histories lie in this window."""
 
-ACTIVE_STATUSES = ("active", "under_attack", "relapsed")
+ACTIVE_STATUSES = ACTIVE_HOTSPOT_STATUSES
 COUNTED_KINDS = ("den", "retail", "complex_point")
 """Hotspot kinds counted in H by the ``tra-vinh-2025`` classification."""
 
 _GEOD = Geod(ellps="WGS84")
 _M_PER_DEG = 111_320.0
-
-
-class UnitClass(enum.StrEnum):
-    """Class names as in ``geo_app.models.ClassificationClass``."""
-
-    type_1 = "type_1"
-    type_2 = "type_2"
-    type_3 = "type_3"
-    less_complex = "less_complex"
-    drug_free = "drug_free"
 
 
 @dataclass(frozen=True)
@@ -67,7 +57,8 @@ class Cultivation:
 class UnitPlan:
     """What a 2025 commune is meant to show, and the criterion that decides its class."""
 
-    intended: UnitClass
+    intended: str
+    """One of ``geo_app.domain.vocabulary.RANKED_CLASSES``."""
     criterion: str
     addicts_start: int
     addicts_end: int
@@ -78,15 +69,17 @@ class UnitPlan:
     note: str = ""
 
 
-_A_BANDS: dict[UnitClass, tuple[int, int]] = {
-    UnitClass.type_1: (100, 140),
-    UnitClass.type_2: (60, 99),
-    UnitClass.type_3: (20, 59),
+_A_BANDS: dict[str, tuple[int, int]] = {
+    "type_1": (100, 140),
+    "type_2": (60, 99),
+    "type_3": (20, 59),
 }
 
 
 def _plan(intended: str, criterion: str, a0: int, a1: int, **kw: object) -> UnitPlan:
-    return UnitPlan(UnitClass(intended), criterion, a0, a1, **kw)  # type: ignore[arg-type]
+    if intended not in RANKED_CLASSES:
+        raise ValueError(f"{intended!r} is not a class")
+    return UnitPlan(intended, criterion, a0, a1, **kw)  # type: ignore[arg-type]
 
 
 _RECOGNISED = date(2025, 8, 1)
@@ -397,7 +390,7 @@ def hotspots_for(
     ]
     cleared_by = plan.drug_free_from or DATA_END
     n_cleared = {"type_1": 4, "type_2": 3, "type_3": 2, "less_complex": 2}.get(plan.intended, 0)
-    if plan.intended == UnitClass.drug_free:
+    if plan.intended == "drug_free":
         n_cleared = 2 if plan.drug_free_from else int(rng.integers(0, 2))
         cleared_by = plan.drug_free_from or date(2024, 9, 30)
     first = int(rng.integers(0, 3))
@@ -405,9 +398,9 @@ def hotspots_for(
         _cleared(rng, where(), COUNTED_KINDS[(first + i) % 3], by=cleared_by)
         for i in range(n_cleared)
     ]
-    if plan.intended == UnitClass.less_complex and rng.random() < 0.5:
+    if plan.intended == "less_complex" and rng.random() < 0.5:
         out.append(_active(rng, where(), "use_site", "under_attack"))
-    if plan.intended == UnitClass.type_1 and out:
+    if plan.intended == "type_1" and out:
         out += _relapse_candidate(rng, out, hamlets)
     return out
 
@@ -622,11 +615,11 @@ def route_conflicts(crossed: set[str], plans: Mapping[str, UnitPlan]) -> list[st
     bad = []
     for code, plan in plans.items():
         on = code in crossed
-        if on and plan.intended == UnitClass.type_3:
+        if on and plan.intended == "type_3":
             bad.append(f"{code}: type III plan but on the key route (would be type II)")
-        if on and plan.intended == UnitClass.type_2 and "route" not in plan.criterion:
+        if on and plan.intended == "type_2" and "route" not in plan.criterion:
             bad.append(f"{code}: type II band plan but on the key route (would be type I)")
-        if not on and "route" in plan.criterion and plan.intended != UnitClass.type_1:
+        if not on and "route" in plan.criterion and plan.intended != "type_1":
             bad.append(f"{code}: relies on the key route but is not crossed by it")
     return bad
 
@@ -657,7 +650,7 @@ def demo_months(start: date = DATA_START, end: date = DATA_END) -> list[date]:
 def _addict_band(plan: UnitPlan) -> tuple[int, int]:
     """The range A must stay in: the class band when addicts decide the class, else 1-19."""
     if "route" in plan.criterion:
-        return _A_BANDS[UnitClass.type_3]
+        return _A_BANDS["type_3"]
     if "A>=" in plan.criterion or "<=A<" in plan.criterion:
         return _A_BANDS.get(plan.intended, (1, 19))
     return (1, 19)
@@ -675,7 +668,7 @@ def _addicts(plan: UnitPlan, i: int, n: int, month: date, rng: np.random.Generat
 def _presence(plan: UnitPlan, month: date) -> bool:
     if plan.drug_free_from:
         return month < plan.drug_free_from
-    return plan.intended != UnitClass.drug_free
+    return plan.intended != "drug_free"
 
 
 def _ratio(plan: UnitPlan, i: int, n: int, month: date, rng: np.random.Generator) -> float:
@@ -698,7 +691,7 @@ def _month_row(
 ) -> dict[str, int]:
     present = _presence(plan, month)
     a = _addicts(plan, i, n, month, rng)
-    heavy = plan.intended in (UnitClass.type_1, UnitClass.type_2)
+    heavy = plan.intended in ("type_1", "type_2")
     users = (a // 4 + int(rng.integers(0, 3))) if present else 0
     suspected = int(rng.integers(0, 5)) if present else int(rng.integers(0, 2))
     tidy = plan.is_target or not present
@@ -720,7 +713,7 @@ def _month_row(
         "drug_cases_by_residents": int(rng.integers(1 if heavy else 0, 4 if heavy else 2))
         if present and not (plan.is_target and plan.drug_free_from)
         else 0,
-        "serious_incidents": int(plan.intended == UnitClass.type_1 and rng.random() < 0.15),
+        "serious_incidents": int(plan.intended == "type_1" and rng.random() < 0.15),
         "households_total": total,
         "households_committed": committed,
         "households_informed": min(total, committed + int(rng.integers(0, 20))),

@@ -15,9 +15,9 @@ from fractions import Fraction
 from typing import Any
 
 from geo_app.domain.conditions import Condition, Value
+from geo_app.domain.indicators import COLUMNS as COUNT_COLUMNS
 from geo_app.domain.ruleset import RuleSetInfo
 from geo_app.errors import InvalidInput
-from geo_app.models.indicators import COUNT_COLUMNS
 
 MET, NOT_MET, INSUFFICIENT = "met", "not_met", "insufficient_data"
 RECOGNISED, NOT_RECOGNISED = "recognised", "not_recognised"

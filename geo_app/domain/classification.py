@@ -22,12 +22,11 @@ from typing import Any
 
 from geo_app.domain.conditions import Tri, all3, any3
 from geo_app.domain.ruleset import RuleSetInfo
+from geo_app.domain.vocabulary import INSUFFICIENT, RANKED_CLASSES
 from geo_app.errors import InvalidInput
 
-CLASS_ORDER: tuple[str, ...] = ("drug_free", "less_complex", "type_3", "type_2", "type_1")
+CLASS_ORDER: tuple[str, ...] = tuple(reversed(RANKED_CLASSES))
 """Classes from low to high (docs/ENGINE.md)."""
-
-INSUFFICIENT = "insufficient_data"
 
 Number = int | Decimal | Fraction
 

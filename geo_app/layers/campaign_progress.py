@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from geo_app import clock
+from geo_app.domain.vocabulary import CAMPAIGN_PROGRESS as PROGRESS_VOCABULARY
 from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.fields import Field, exported, shown
 from geo_app.layers.filters import unit_within_scope, within_area, within_bbox
-from geo_app.layers.vocab import LABELS, label_sql
+from geo_app.layers.vocab import label_sql
 from geo_app.models import AdminUnit, Campaign, CampaignTarget, Evaluation, Phase
 
 RECOGNISED = "recognised"
@@ -35,18 +36,12 @@ SHARE_STEPS: tuple[tuple[int, int, str], ...] = (
 """(numerator, denominator, class): the first step whose share of criteria met is reached."""
 SHARE_NONE = "share_none"
 
-PROGRESS_COLOURS: dict[str, str] = {
-    RECOGNISED: "#1a9850",
-    "share_high": "#54278f",
-    "share_mid": "#756bb1",
-    "share_low": "#9e9ac8",
-    SHARE_NONE: "#dadaeb",
-    NOT_EVALUATED: "#bdbdbd",
-}
-"""Recognised in the DESIGN's drug-free green; the shares on a sequential purple ramp (darker is
-further), so they never read as a classification colour; not evaluated in grey."""
-PROGRESS_CLASSES: tuple[str, ...] = tuple(PROGRESS_COLOURS)
-assert set(PROGRESS_CLASSES) == set(LABELS["campaign_progress"])
+PROGRESS_COLOURS: dict[str, str] = PROGRESS_VOCABULARY.colours
+"""The colours of ``geo_app.domain.vocabulary.CAMPAIGN_PROGRESS``, in legend order."""
+PROGRESS_CLASSES: tuple[str, ...] = PROGRESS_VOCABULARY.codes
+assert {RECOGNISED, NOT_EVALUATED, SHARE_NONE, *(step[2] for step in SHARE_STEPS)} == set(
+    PROGRESS_CLASSES
+)
 
 
 def progress_class(verdict: str | None, met: int | None, total: int | None) -> str:

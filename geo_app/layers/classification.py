@@ -25,36 +25,23 @@ from sqlalchemy.sql.selectable import LateralFromClause
 
 from geo_app import clock
 from geo_app.domain.indicators import LABELS as INDICATOR_LABELS
+from geo_app.domain.vocabulary import (
+    CLASSIFICATION_CLASSES,
+    INSUFFICIENT,
+    MAP_CLASSES,
+    NO_DATA,
+)
 from geo_app.layers.admin_units import in_force
 from geo_app.layers.base import Lang, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.fields import DEMO, Field, exported, shown
 from geo_app.layers.filters import unit_within_scope
-from geo_app.layers.vocab import LABELS, label_sql
+from geo_app.layers.vocab import label_sql
 from geo_app.models import AdminUnit, Classification
 
-NO_DATA = "no_data"
-INSUFFICIENT = "insufficient_data"
-CLASSES: tuple[str, ...] = (
-    "type_1",
-    "type_2",
-    "type_3",
-    "less_complex",
-    "drug_free",
-    INSUFFICIENT,
-    NO_DATA,
-)
+CLASSES: tuple[str, ...] = MAP_CLASSES
 """Legend order: the five classes from the most serious, then the two kinds of "unknown"."""
-
-CLASS_COLOURS: dict[str, str] = {
-    "type_1": "#b2182b",
-    "type_2": "#ef8a62",
-    "type_3": "#fddbc7",
-    "less_complex": "#d1e5f0",
-    "drug_free": "#1a9850",
-    INSUFFICIENT: "#9e9e9e",
-    NO_DATA: "#e0e0e0",
-}
-"""DESIGN §4 colours (colour-blind safe); insufficient data is grey and hatched on the map."""
+CLASS_COLOURS: dict[str, str] = CLASSIFICATION_CLASSES.colours
+"""DESIGN §4 colours (``geo_app.domain.vocabulary``); insufficient data is hatched on the map."""
 
 HATCH_ID = "geo-app-hatch"
 """The SVG pattern (grey with diagonal lines) that ``geo_app.maps.legend`` puts in the page."""
@@ -63,8 +50,6 @@ FILL: dict[str, str] = {
     INSUFFICIENT: f"url(#{HATCH_ID}) {CLASS_COLOURS[INSUFFICIENT]}",
 }
 """Map fills: the hatch pattern for insufficient data, with its grey as the SVG fallback."""
-
-assert set(CLASSES) == set(LABELS["classification_class"]) == set(CLASS_COLOURS)
 
 SUBUNIT_MIN_ZOOM = 11  # hamlets and residential groups appear in tiles from here, as elsewhere
 LINK_PREFIX = "/map/commune/"

@@ -11,13 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app import clock
+from geo_app.domain.vocabulary import CULTIVATION_STATUSES
 from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, shown
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import label_sql
 from geo_app.models import AdminUnit, CultivationSite
 
-STATUS_COLOURS = {"active": "#8c2d04", "replanted": "#e6550d", "eradicated": "#74c476"}
+STATUS_COLOURS = CULTIVATION_STATUSES.colours
 
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:

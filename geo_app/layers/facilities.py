@@ -9,13 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app import clock
+from geo_app.domain.vocabulary import AGEING as AGEING_VOCABULARY
 from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, exported, shown
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, HotlineBoard, TipoffBox, TipoffInspection
 
-AGEING_COLOURS = {"fresh": "#1a9850", "due": "#fdae61", "stale": "#d73027", "never": "#999999"}
+AGEING_COLOURS = AGEING_VOCABULARY.colours
 FILTERS: tuple[Any, ...] = ("area", "date", "bbox", "status")
 TILE_PROPERTIES = ("site", "status", "ageing")
 

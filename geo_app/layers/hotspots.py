@@ -11,18 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from geo_app import clock
+from geo_app.domain.vocabulary import HOTSPOT_STATUSES
 from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, Field, exported, shown
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
 
-STATUS_COLOURS = {
-    "active": "#d7301f",
-    "under_attack": "#fc8d59",
-    "relapsed": "#7b3294",
-    "cleared": "#1a9850",
-}
+STATUS_COLOURS = HOTSPOT_STATUSES.colours
 
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:

@@ -27,7 +27,7 @@ from geo_app.models.features import (
     TipoffBox,
     TipoffInspection,
 )
-from geo_app.models.indicators import COUNT_COLUMNS, Classification, ClassificationClass, Indicator
+from geo_app.models.indicators import COUNT_COLUMNS, Classification, Indicator
 from geo_app.models.meta import DataLoad
 from geo_app.models.tiles import AdminUnitTile, LayerEdit, LayerVersion
 from geo_app.models.users import Role, User
@@ -46,7 +46,6 @@ __all__ = [
     "CampaignBaseline",
     "CampaignTarget",
     "Classification",
-    "ClassificationClass",
     "Crosswalk",
     "CultivationSite",
     "CultivationStatus",

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from geo_app.domain.vocabulary import EVALUATION_VERDICTS
 from geo_app.models.base import (
     JSON_DOC,
     Base,
@@ -32,7 +33,7 @@ from geo_app.models.base import (
     id_column,
 )
 
-VERDICTS: tuple[str, ...] = ("recognised", "not_recognised", "insufficient_data")
+VERDICTS: tuple[str, ...] = EVALUATION_VERDICTS.codes
 """Overall verdicts of a recognition checklist."""
 
 _VERDICT_SQL = ", ".join(f"'{v}'" for v in VERDICTS)

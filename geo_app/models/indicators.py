@@ -5,13 +5,13 @@ Counts only: the programme's figures are aggregates, never one row per person.
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from geo_app.domain.indicators import COLUMNS
+from geo_app.domain.vocabulary import STORED_CLASSES
 from geo_app.models.base import (
     JSON_DOC,
     Base,
@@ -29,7 +30,6 @@ from geo_app.models.base import (
     TrackedMixin,
     VersionedMixin,
     id_column,
-    pg_enum,
 )
 
 COUNT_COLUMNS = COLUMNS
@@ -47,13 +47,8 @@ def _count() -> MappedColumn[Any]:
     return mapped_column(Integer, nullable=True)
 
 
-class ClassificationClass(enum.StrEnum):
-    type_1 = "type_1"
-    type_2 = "type_2"
-    type_3 = "type_3"
-    less_complex = "less_complex"
-    drug_free = "drug_free"
-    insufficient_data = "insufficient_data"
+CLASSIFICATION_CLASS = Enum(*STORED_CLASSES, name="classification_class")
+"""The stored classes (``geo_app.domain.vocabulary.STORED_CLASSES``) as a PostgreSQL enum."""
 
 
 class Indicator(DemoMixin, VersionedMixin, TrackedMixin, Base):
@@ -109,9 +104,7 @@ class Classification(Base):
     admin_unit_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("admin_unit.id"))
     month: Mapped[date]
     rule_set: Mapped[str]
-    class_: Mapped[ClassificationClass] = mapped_column(
-        "class", pg_enum(ClassificationClass, "classification_class")
-    )
+    class_: Mapped[str] = mapped_column("class", CLASSIFICATION_CLASS)
     criteria: Mapped[Any] = mapped_column(JSON_DOC, nullable=False)
     missing: Mapped[Any] = mapped_column(JSON_DOC, nullable=False, server_default=text("'[]'"))
     inputs: Mapped[Any] = mapped_column(JSON_DOC, nullable=False)

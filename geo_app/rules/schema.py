@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from geo_app.domain.vocabulary import RANKED_CLASSES
 from geo_app.errors import InvalidInput
 
 DECIMAL_PATTERN = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]+)?$")
@@ -174,7 +175,7 @@ def validate(data: Any, schema: Check, source: str) -> None:
 
 # -- the two kinds of rule set ---------------------------------------------------------------------
 
-CLASS_CODES = ("type_1", "type_2", "type_3", "less_complex", "drug_free")
+CLASS_CODES = RANKED_CLASSES
 CRITERION_ID = Str(pattern=re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$"))
 COMPARISON_OPS = ("==", "!=", "<", "<=", ">", ">=")
 

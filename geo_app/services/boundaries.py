@@ -28,32 +28,16 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from geo_app.domain.vocabulary import ADMIN_LEVELS, LAYOUTS, LEVEL_RANK, Layout
 from geo_app.errors import InvalidInput
 from geo_app.services import audit
 from geo_app.services.tile_geometry import rebuild_bands
 
-LEVELS = ("province", "district", "commune", "hamlet", "residential_group")
-LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
+LEVELS = ADMIN_LEVELS.codes
 
 # Vietnam's mainland and islands (Hoàng Sa and Trường Sa included), with a little margin.
 VIETNAM_EXTENT = (102.0, 6.0, 117.9, 23.6)
 MAX_ERRORS_SHOWN = 50
-
-
-@dataclass(frozen=True)
-class Layout:
-    """An administrative layout and the period it was in force."""
-
-    name: str
-    starts_on: date
-    ends_on: date | None
-
-
-LAYOUTS = {
-    # The census-based pre-2025 data reflects the layout of about 2009-2013; it ends at the merger.
-    "pre2025": Layout("pre2025", date(2009, 4, 1), date(2025, 7, 1)),
-    "2025": Layout("2025", date(2025, 7, 1), None),
-}
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,16 @@ from geo_app.domain.classification import (
     ClassificationRules,
     classify,
 )
+from geo_app.domain.vocabulary import STORED_CLASSES
 from geo_app.errors import InvalidInput, NotFound
 from geo_app.layers.admin_units import in_force
-from geo_app.models import AdminLevel, AdminUnit, Classification, ClassificationClass, Indicator
+from geo_app.models import AdminLevel, AdminUnit, Classification, Indicator
 from geo_app.rules import load_classification
 from geo_app.services import audit
 from geo_app.services.derived import DerivedInputs, inputs_for_units
 
-CLASSES: tuple[str, ...] = tuple(c.value for c in ClassificationClass)
-"""Every class in legend order: type_1 … drug_free, then insufficient_data."""
+CLASSES: tuple[str, ...] = STORED_CLASSES
+"""Every class a commune can be given, in legend order: type_1 … drug_free, insufficient_data."""
 
 INDICATOR_INPUTS: tuple[str, ...] = (
     "addicts_registered",
@@ -205,9 +206,9 @@ def _changes(outcomes: list[Outcome], stored: dict[int, Classification]) -> list
     changes = []
     for o in outcomes:
         row = stored.get(o.commune.id)
-        if row is not None and row.class_.value != o.result.class_:
+        if row is not None and row.class_ != o.result.class_:
             c = o.commune
-            changes.append(ClassChange(c.id, c.code, c.name, row.class_.value, o.result.class_))
+            changes.append(ClassChange(c.id, c.code, c.name, row.class_, o.result.class_))
     return changes
 
 
@@ -256,7 +257,7 @@ def _stored(
 def _document(inputs: ClassificationInputs, result: ClassificationResult) -> dict[str, Any]:
     """The stored columns of a result, as JSON data (compared with what is stored)."""
     return {
-        "class_": ClassificationClass(result.class_),
+        "class_": result.class_,
         "criteria": [c.as_dict() for c in result.criteria],
         "missing": list(result.missing),
         "inputs": audit.to_jsonable(inputs.as_dict()),

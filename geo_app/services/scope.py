@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from geo_app.domain.vocabulary import LEVEL_RANK
 from geo_app.errors import GeoAppError
 from geo_app.models import AdminUnit
-from geo_app.services.boundaries import LEVEL_RANK
 
 
 class OutOfScope(GeoAppError):

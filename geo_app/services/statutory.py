@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, aliased
 
+from geo_app.domain.vocabulary import CLASSIFICATION_CLASSES
 from geo_app.layers.admin_units import in_force
 from geo_app.models import AdminLevel, AdminUnit, Classification, Evaluation
 from geo_app.services.classify_db import (
@@ -45,12 +46,7 @@ LEGEND: tuple[str, ...] = (*CLASSES, NOT_CLASSIFIED)
 """Every row of the class part, always listed, in this order."""
 
 LABELS: dict[str, tuple[str, str]] = {
-    "type_1": ("Trọng điểm loại I", "Key area type I"),
-    "type_2": ("Trọng điểm loại II", "Key area type II"),
-    "type_3": ("Trọng điểm loại III", "Key area type III"),
-    "less_complex": ("Ít phức tạp", "Less complex"),
-    "drug_free": ("Không ma túy", "Drug-free"),
-    "insufficient_data": ("Thiếu dữ liệu", "Insufficient data"),
+    **{code: CLASSIFICATION_CLASSES.labels[code] for code in CLASSES},
     NOT_CLASSIFIED: ("Chưa phân loại", "Not classified"),
     RECOGNISED: ("Được công nhận xã không ma túy", "Recognised drug-free"),
 }
@@ -216,7 +212,7 @@ def _stored_classes(
     )
     if rules_name is not None:
         stmt = stmt.where(Classification.rule_set == rules_name)
-    return {row.admin_unit_id: row.class_.value for row in session.execute(stmt)}
+    return {row.admin_unit_id: row.class_ for row in session.execute(stmt)}
 
 
 def _recognised(session: Session, unit_ids: list[int], on: date) -> int:

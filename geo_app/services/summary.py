@@ -43,6 +43,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.orm import Session, aliased
 
+from geo_app.domain.vocabulary import AGEING, HOTSPOT_STATUSES, LAYOUTS
 from geo_app.errors import NotFound
 from geo_app.i18n import language
 from geo_app.layers.admin_units import in_force
@@ -62,7 +63,6 @@ from geo_app.models import (
     TipoffBox,
     TipoffInspection,
 )
-from geo_app.services.boundaries import LAYOUTS
 from geo_app.services.scope import OutOfScope, scope_filter
 
 MAP_LAYOUT_START = LAYOUTS["2025"].starts_on
@@ -70,8 +70,8 @@ MAP_LAYOUT_START = LAYOUTS["2025"].starts_on
 
 CLASS_KEYS: tuple[str, ...] = CLASSES
 """The classification layer's legend: the five classes, insufficient data, no data."""
-HOTSPOT_KEYS: tuple[str, ...] = ("active", "under_attack", "cleared", "relapsed")
-AGEING_KEYS: tuple[str, ...] = ("fresh", "due", "stale", "never")
+HOTSPOT_KEYS: tuple[str, ...] = HOTSPOT_STATUSES.codes
+AGEING_KEYS: tuple[str, ...] = AGEING.codes
 AREA_LEVELS = (AdminLevel.province, AdminLevel.commune)
 
 

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from geo_app import clock
+from geo_app.domain.vocabulary import LAYOUTS
 
 FULL_DETAIL = 0
 
@@ -140,8 +141,6 @@ def _parts(geom: BaseGeometry) -> list[Polygon]:
 
 def _day_in_layout(layout: str) -> date:
     """Today, or the layout's first or last day when today lies outside its period."""
-    from geo_app.services.boundaries import LAYOUTS  # boundaries imports this module
-
     period = LAYOUTS[layout]
     today = clock.today()
     if today < period.starts_on:
