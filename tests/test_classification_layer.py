@@ -219,6 +219,26 @@ def test_tiles_carry_class_why_month_and_link(demo_session: Session) -> None:
     assert "no_data" in {p["class"] for p in found.values()}  # neighbours with nothing stored
 
 
+ROUTE_ESCALATED = "29416"  # demo plan: type III band (20 <= A < 60) + key route -> type II
+
+
+def test_a_route_escalation_names_the_band_that_held(demo_session: Session) -> None:
+    """The popup says which type III criterion the key route escalated, not only the clause."""
+    on = date(2025, 10, 31)
+    vi = _rows(demo_session, area_code=ROUTE_ESCALATED, as_of=on)[ROUTE_ESCALATED]
+    en = _rows(demo_session, area_code=ROUTE_ESCALATED, as_of=on, lang="en")[ROUTE_ESCALATED]
+    assert vi["class"] == "type_2"
+    assert "Có từ 20 đến dưới 60 người nghiện ma túy có hồ sơ quản lý" in vi["criteria"]
+    assert vi["criteria"].endswith(" + nằm trên tuyến trọng điểm")
+    assert "Có ít nhất 01 tiêu chí tại loại III" not in vi["criteria"]
+    assert "20 to 59 registered drug addicts" in en["criteria"]
+    assert en["criteria"].endswith(" + on a key route")
+    (route,) = [c for c in _stored(demo_session, ROUTE_ESCALATED)[-1].criteria]
+    assert route["id"] == "t2.route" and "t3.addicts" in route["via"]
+    tile = {p["code"]: p for p in _tile(demo_session, 9, on)}[ROUTE_ESCALATED]
+    assert (tile["criteria_vi"], tile["criteria_en"]) == (vi["criteria"], en["criteria"])
+
+
 def test_tiles_below_zoom_7_are_empty_and_scope_cuts_them(demo_session: Session) -> None:
     on = date(2025, 10, 31)
     assert _tile(demo_session, 6, on) == []

@@ -7,6 +7,7 @@ Runs on the database the shared ``demo_db`` fixture loads with ``load_demo`` (th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -209,3 +210,30 @@ def test_route_and_planned_classes_hold(loaded: tuple[Session, dict[str, int]]) 
     ).all()
     assert sorted((p, round(float(a), -2)) for p, a in fields) == [(200, 300.0), (800, 1500.0)]
     assert synth.plan_for("29242").intended == "type_1"
+
+
+def test_huong_van_counts_its_residential_groups_during_its_campaign(demo_session: Session) -> None:
+    """The 2023-24 Hương Vân plan is about its residential groups: they are on the map on its
+    own dates, so its last day gives real verdicts, not "insufficient data"."""
+    from geo_app.services.campaigns.evaluate import evaluate_campaign
+
+    (target,) = evaluate_campaign(
+        demo_session, "huong-van-2023", on=date(2024, 5, 14), actor="test"
+    )
+    assert target.verdict in ("recognised", "not_recognised")
+    criteria = demo_session.execute(
+        sa.text("SELECT inputs, criteria FROM evaluation WHERE id = :id"),
+        {"id": target.evaluation_id},
+    ).one()
+    assert criteria.inputs["residential_groups_total"] > 0
+    verdicts = {c["id"]: c["verdict"] for c in criteria.criteria}
+    for criterion in ("hv.propaganda", "hv.models", "hv.boxes"):
+        assert verdicts[criterion] in ("met", "not_met"), criterion
+    groups = demo_session.execute(
+        sa.text(
+            "SELECT count(*) FROM admin_unit g JOIN admin_unit w ON w.code = '20008' "
+            "AND w.layout = 'pre2025' AND ST_Covers(w.geom, ST_PointOnSurface(g.geom)) "
+            "WHERE g.level = 'residential_group' AND g.valid_from <= DATE '2023-09-25'"
+        )
+    ).scalar_one()
+    assert groups == criteria.inputs["residential_groups_total"]

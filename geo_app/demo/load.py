@@ -173,9 +173,16 @@ def old_communes(session: Session, new: Sequence[Unit]) -> list[OldUnit]:
 def insert_hamlets(
     session: Session, units: Sequence[Unit], *, actor: str, seed: int
 ) -> dict[str, list[Polygon | MultiPolygon]]:
-    """Synthetic hamlets (or Huế residential groups) tiling each commune; geometry by code."""
+    """Synthetic hamlets (or Huế residential groups) tiling each commune; geometry by code.
+
+    They are drawn on the 2025 communes but stand for hamlets that were there before the 2025
+    merger too (it joined communes, not their hamlets), so they are valid from the start of the
+    earliest demo campaign: a campaign on the pre-2025 layout (Hương Vân, 2023-24) counts its
+    residential groups, boards and boxes on its own dates.
+    """
     rows: list[dict[str, Any]] = []
     out: dict[str, list[Polygon | MultiPolygon]] = {}
+    since = subunits_valid_from()
     for unit in units:
         parts = synth.subdivide(unit.geom, synth.hamlet_count(unit.geom), _seed(seed, unit.code))
         out[unit.code] = parts
@@ -199,7 +206,7 @@ def insert_hamlets(
                     else None,
                     "households": hhs[i - 1] if unit.households else None,
                     "geom": _wkb(_multi(part)),
-                    "valid_from": unit.valid_from,
+                    "valid_from": min(unit.valid_from, since),
                     "source": f"synthetic: subdivision of {unit.code} (demo)",
                     "is_demo": True,
                 }
@@ -473,6 +480,12 @@ def read_campaigns(path: Path = CAMPAIGNS_FILE) -> list[dict[str, Any]]:
     """The four seed campaigns as transcribed in ``campaigns.json``."""
     campaigns: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["campaigns"]
     return campaigns
+
+
+def subunits_valid_from() -> date:
+    """The day the demo hamlets and residential groups are valid from: the earliest demo
+    campaign's start (see ``insert_hamlets``)."""
+    return min(date.fromisoformat(c["starts_on"]) for c in read_campaigns())
 
 
 def _day(text: str | None) -> date | None:

@@ -84,6 +84,12 @@ class ClassificationInputs:
 INPUT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ClassificationInputs))
 FLAG_INPUTS: tuple[str, ...] = ("on_key_route",)
 NUMBER_INPUTS: tuple[str, ...] = tuple(n for n in INPUT_NAMES if n not in FLAG_INPUTS)
+FLAG_LABELS: dict[str, tuple[str, str]] = {
+    "on_key_route": ("Nằm trên tuyến trọng điểm", "On a key route"),
+}
+"""The flag inputs in words (vi, en): labels on the map, and what a route clause adds to the
+band criteria that held (see ``_fired``)."""
+assert set(FLAG_LABELS) == set(FLAG_INPUTS)
 
 
 def _check_input(name: str, value: Any) -> None:
@@ -246,7 +252,7 @@ def rank(class_: str) -> int:
 class _Outcome:
     value: Tri
     missing: frozenset[str] = frozenset()
-    via: tuple[str, ...] = ()
+    via: tuple[Criterion, ...] = ()
 
 
 def _value_of(value: str | Ratio, inputs: ClassificationInputs) -> tuple[Fraction | None, set[str]]:
@@ -279,12 +285,12 @@ def _route_clause(
     criterion: Criterion, inputs: ClassificationInputs, rules: ClassificationRules
 ) -> _Outcome:
     assert criterion.band_of is not None and criterion.and_flag is not None
-    bands = [(c.id, _band_criterion(c, inputs)) for c in rules.band_criteria(criterion.band_of)]
+    bands = [(c, _band_criterion(c, inputs)) for c in rules.band_criteria(criterion.band_of)]
     any_band = any3(outcome.value for _, outcome in bands)
     flag = inputs.flag(criterion.and_flag)
     value = all3([any_band, flag])
     if value is True:
-        return _Outcome(True, via=tuple(i for i, outcome in bands if outcome.value))
+        return _Outcome(True, via=tuple(c for c, outcome in bands if outcome.value))
     if value is False:
         return _Outcome(False)
     missing = {criterion.and_flag} if flag is None else set()
@@ -302,7 +308,26 @@ def _evaluate(
 
 
 def _fired(criterion: Criterion, outcome: _Outcome) -> FiredCriterion:
-    return FiredCriterion(criterion.id, criterion.text_vi, criterion.text_en, outcome.via)
+    """A criterion that held. A route clause is told by the band criteria that held and the
+    flag ("Có từ 20 đến dưới 60 người nghiện … + nằm trên tuyến trọng điểm"): its own text
+    ("at least one type III criterion and …") would not say which band escalated the unit."""
+    if not outcome.via:
+        return FiredCriterion(criterion.id, criterion.text_vi, criterion.text_en)
+    assert criterion.and_flag is not None
+    flag_vi, flag_en = FLAG_LABELS[criterion.and_flag]
+    text_vi = _joined([c.text_vi for c in outcome.via], " và ", flag_vi)
+    text_en = _joined([c.text_en for c in outcome.via], " and ", flag_en)
+    return FiredCriterion(criterion.id, text_vi, text_en, tuple(c.id for c in outcome.via))
+
+
+def _joined(bands: list[str], conjunction: str, flag: str) -> str:
+    """'Band one and band two + flag', as one sentence (later parts start in lower case)."""
+    first, *rest = bands
+    return conjunction.join([first, *map(_lower_first, rest)]) + " + " + _lower_first(flag)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _ordered(names: Iterable[str]) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import LateralFromClause
 
 from geo_app import clock
+from geo_app.domain.classification import FLAG_LABELS
 from geo_app.domain.indicators import LABELS as INDICATOR_LABELS
 from geo_app.domain.vocabulary import (
     CLASSIFICATION_CLASSES,
@@ -59,7 +60,7 @@ _DERIVED_LABELS: dict[str, tuple[str, str]] = {
     "active_hotspots": ("Tụ điểm, điểm bán lẻ, điểm phức tạp đang hoạt động", "Active hotspots"),
     "plants": ("Số cây có chứa chất ma túy", "Drug plants"),
     "plant_area_m2": ("Diện tích trồng cây có chứa chất ma túy (m²)", "Drug plant area (m²)"),
-    "on_key_route": ("Nằm trên tuyến trọng điểm", "On a key route"),
+    **FLAG_LABELS,
 }
 INPUT_LABELS: dict[str, tuple[str, str]] = {**dict(INDICATOR_LABELS), **_DERIVED_LABELS}
 """Names of the inputs a classification may be missing, in both languages."""
