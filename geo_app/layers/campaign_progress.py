@@ -22,7 +22,7 @@ from geo_app import clock
 from geo_app.domain.vocabulary import CAMPAIGN_PROGRESS as PROGRESS_VOCABULARY
 from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.fields import Field, exported, shown
-from geo_app.layers.filters import unit_within_scope, within_area, within_bbox
+from geo_app.layers.filters import scope_filter, within_area, within_bbox
 from geo_app.layers.vocab import label_sql
 from geo_app.models import AdminUnit, Campaign, CampaignTarget, Evaluation, Phase
 
@@ -158,7 +158,7 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         .join(AdminUnit, AdminUnit.id == CampaignTarget.admin_unit_id)
         .outerjoin(last, sa.true())
         .outerjoin(phase, sa.true())
-        .where(Campaign.deleted_at.is_(None), unit_within_scope(AdminUnit, request.scope_unit_id))
+        .where(Campaign.deleted_at.is_(None), scope_filter(request.scope_unit_id, AdminUnit))
         .order_by(Campaign.id, AdminUnit.code, AdminUnit.id)
     )
     if request.campaign_id is not None:

@@ -35,7 +35,7 @@ from geo_app.domain.vocabulary import (
 from geo_app.layers.admin_units import in_force
 from geo_app.layers.base import Lang, LayerQuery, LayerSpec, Style, TileSpec
 from geo_app.layers.fields import DEMO, Field, exported, shown
-from geo_app.layers.filters import unit_within_scope
+from geo_app.layers.filters import scope_filter
 from geo_app.layers.vocab import label_sql
 from geo_app.models import AdminUnit, Classification
 
@@ -225,7 +225,7 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
             level.in_(("commune", "hamlet", "residential_group")),
             sa.or_(level == "commune", latest.c["class"].is_not(None)),
             in_force(AdminUnit, on),
-            unit_within_scope(AdminUnit, request.scope_unit_id),
+            scope_filter(request.scope_unit_id, AdminUnit),
         )
         .order_by(sa.case((level == "commune", 0), (level == "hamlet", 1), else_=2), AdminUnit.code)
     )
@@ -257,7 +257,7 @@ def months_query(
             _in_area(area_code, valid_from, parent, grand, great),
             sa.or_(AdminUnit.valid_to.is_(None), AdminUnit.valid_to > valid_from),
             Classification.month >= valid_from.replace(day=1),
-            unit_within_scope(AdminUnit, scope_unit_id),
+            scope_filter(scope_unit_id, AdminUnit),
         )
         .group_by(Classification.month)
         .order_by(Classification.month.desc())

@@ -1,4 +1,7 @@
-"""Filters shared by layers: an area (by unit code, spatially), a bounding box, the user's scope."""
+"""Filters shared by layers: an area (by unit code, spatially), a bounding box, the user's scope.
+
+The scope rule lives here (``scope_filter``) because layers need it and layers never import
+services; ``services.scope`` answers the yes/no questions with it."""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
+from geo_app.domain.vocabulary import LEVEL_RANK
 from geo_app.layers.admin_units import in_force
 from geo_app.layers.base import LayerQuery
 from geo_app.models import AdminUnit
@@ -39,13 +44,30 @@ def within_scope(geom: Any, scope_unit_id: int | None) -> sa.ColumnElement[bool]
     return sa.func.ST_Intersects(scope_geometry(scope_unit_id), geom)
 
 
-def unit_within_scope(unit: Any, scope_unit_id: int | None) -> sa.ColumnElement[bool]:
-    """Rows of ``unit`` (the AdminUnit model or an alias) inside the scope: see services.scope."""
-    if scope_unit_id is None:
-        return sa.true()
-    from geo_app.services.scope import scope_filter  # services import layers, not the reverse
+def _rank(unit: Any) -> sa.ColumnElement[int]:
+    """Level as a number, province 0 … residential group 4 (deeper is larger)."""
+    return sa.case(LEVEL_RANK, value=sa.cast(unit.level, sa.String))
 
-    return scope_filter(scope_unit_id, unit)
+
+def scope_filter(user_scope_unit_id: int | None, unit: Any = AdminUnit) -> sa.ColumnElement[bool]:
+    """A WHERE clause keeping the rows of ``unit`` (the model or an alias) inside the scope."""
+    if user_scope_unit_id is None:
+        return sa.true()
+    root = aliased(AdminUnit, name="scope_root")
+    child = aliased(AdminUnit, name="scope_child")
+    tree = sa.select(root.id).where(root.id == user_scope_unit_id).cte("scope_tree", recursive=True)
+    tree = tree.union_all(sa.select(child.id).where(child.parent_id == tree.c.id))
+    scope = aliased(AdminUnit, name="scope_unit")
+    spatial = (
+        sa.exists()
+        .where(
+            scope.id == user_scope_unit_id,
+            _rank(unit) >= _rank(scope),
+            sa.func.ST_Covers(scope.geom, sa.func.ST_PointOnSurface(unit.geom)),
+        )
+        .correlate(unit)
+    )
+    return sa.or_(unit.id.in_(sa.select(tree.c.id)), spatial)
 
 
 def within_bbox(geom: Any, bbox: tuple[float, float, float, float]) -> sa.ColumnElement[bool]:

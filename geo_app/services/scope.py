@@ -9,13 +9,11 @@ provinces) inside the 2025 province or commune that absorbed them.
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from geo_app.domain.vocabulary import LEVEL_RANK
 from geo_app.errors import GeoAppError
+from geo_app.layers.filters import scope_filter
 from geo_app.models import AdminUnit
 
 
@@ -23,32 +21,6 @@ class OutOfScope(GeoAppError):
     """The unit lies outside the user's scope; nothing was read or changed."""
 
     status = 403
-
-
-def _rank(unit: Any) -> sa.ColumnElement[int]:
-    """Level as a number, province 0 … residential group 4 (deeper is larger)."""
-    return sa.case(LEVEL_RANK, value=sa.cast(unit.level, sa.String))
-
-
-def scope_filter(user_scope_unit_id: int | None, unit: Any = AdminUnit) -> sa.ColumnElement[bool]:
-    """A WHERE clause keeping the rows of ``unit`` (the model or an alias) inside the scope."""
-    if user_scope_unit_id is None:
-        return sa.true()
-    root = aliased(AdminUnit, name="scope_root")
-    child = aliased(AdminUnit, name="scope_child")
-    tree = sa.select(root.id).where(root.id == user_scope_unit_id).cte("scope_tree", recursive=True)
-    tree = tree.union_all(sa.select(child.id).where(child.parent_id == tree.c.id))
-    scope = aliased(AdminUnit, name="scope_unit")
-    spatial = (
-        sa.exists()
-        .where(
-            scope.id == user_scope_unit_id,
-            _rank(unit) >= _rank(scope),
-            sa.func.ST_Covers(scope.geom, sa.func.ST_PointOnSurface(unit.geom)),
-        )
-        .correlate(unit)
-    )
-    return sa.or_(unit.id.in_(sa.select(tree.c.id)), spatial)
 
 
 def unit_in_scope(session: Session, user_scope_unit_id: int | None, unit_id: int) -> bool:

@@ -10,7 +10,7 @@ panel and the map agree:
   before, as the classification layer draws them); in the area by the parent chain (directly or
   through a district), or, when the area was not yet in force on ``on``, by territory (their
   ``ST_PointOnSurface`` inside it, as the statutory table compares years); in the scope by
-  ``services.scope.scope_filter``.
+  ``layers.filters.scope_filter``.
 - **Class** of a commune: its latest stored classification of a month on or before ``on``
   (``layers.classification.latest_classification``); none is ``no_data``.
 - **Hotspots** by the hotspots layer's rule (``layers/hotspots.py``, ``tiles_hotspots.sql``):
@@ -50,7 +50,7 @@ from geo_app.layers.admin_units import in_force
 from geo_app.layers.base import Lang
 from geo_app.layers.classification import CLASS_COLOURS, CLASSES, NO_DATA, latest_classification
 from geo_app.layers.facilities import AGEING_COLOURS
-from geo_app.layers.filters import scope_geometry, within_scope
+from geo_app.layers.filters import scope_filter, scope_geometry, within_scope
 from geo_app.layers.hotspots import STATUS_COLOURS
 from geo_app.layers.vocab import LABELS as VOCAB
 from geo_app.layers.vocab import ageing_sql
@@ -63,7 +63,7 @@ from geo_app.models import (
     TipoffBox,
     TipoffInspection,
 )
-from geo_app.services.scope import OutOfScope, scope_filter
+from geo_app.services.scope import OutOfScope
 
 MAP_LAYOUT_START = LAYOUTS["2025"].starts_on
 """The first day of the 2025 map, whose provinces and communes an early date still finds."""
