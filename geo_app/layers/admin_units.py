@@ -24,6 +24,7 @@ from geo_app.layers.base import (
     TileSpec,
 )
 from geo_app.models import AdminUnit
+from geo_app.pages import urls
 
 POPUP = (
     LabelledField("name", "Tên", "Name"),
@@ -171,7 +172,7 @@ PROVINCES = _spec(
     "provinces",
     "Tỉnh, thành phố",
     "Provinces",
-    "/map/province/",
+    urls.PROVINCE_PREFIX,
     Style(color="#2b3a55", weight=1.2, fill_color="#9fb3c8", fill_opacity=0.25),
 )
 DISTRICTS = _spec(
@@ -187,7 +188,7 @@ COMMUNES = _spec(
     "communes",
     "Xã, phường, đặc khu",
     "Communes and wards",
-    "/map/commune/",
+    urls.COMMUNE_PREFIX,
     Style(color="#35506b", weight=0.8, fill_color="#d7e3ee", fill_opacity=0.35),
 )
 HAMLETS = _spec(

@@ -38,6 +38,7 @@ from geo_app.layers.base import (
 from geo_app.layers.filters import unit_within_scope
 from geo_app.layers.vocab import LABELS, label_sql
 from geo_app.models import AdminUnit, Classification
+from geo_app.pages import urls
 
 NO_DATA = "no_data"
 INSUFFICIENT = "insufficient_data"
@@ -74,7 +75,7 @@ FILL: dict[str, str] = {
 assert set(CLASSES) == set(LABELS["classification_class"]) == set(CLASS_COLOURS)
 
 SUBUNIT_MIN_ZOOM = 11  # hamlets and residential groups appear in tiles from here, as elsewhere
-LINK_PREFIX = "/map/commune/"
+LINK_PREFIX = urls.COMMUNE_PREFIX
 
 _DERIVED_LABELS: dict[str, tuple[str, str]] = {
     "population": ("Dân số", "Population"),
