@@ -1,8 +1,9 @@
 """Who may see what: every map page, tile and layer API needs a login, and the user's scope.
 
 Why a blueprint-wide gate rather than a decorator per view: a new view on these blueprints is
-closed by default. Scope is then checked per unit on the server (``check_unit``), and the layers
-keep their rows inside ``LayerQuery.scope_unit_id``.
+closed by default. Scope is then checked per page on the server (the page functions of
+``geo_app.pages`` read the ``viewer()`` built here), and the layers keep their rows inside
+``LayerQuery.scope_unit_id``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from geo_app.models import AdminUnit
 from geo_app.pages import urls
 from geo_app.pages.common import Viewer
 from geo_app.services.accounts import Account
-from geo_app.services.scope import OutOfScope, unit_in_scope
 from geo_app.web.auth import current_user, unauthorized
 from geo_app.web.context import lang
 
@@ -43,12 +43,6 @@ def account() -> Account:
 def scope_unit_id() -> int | None:
     """The logged-in user's scope unit (None = national)."""
     return account().scope_unit_id
-
-
-def check_unit(session: Session, unit_id: int) -> None:
-    """403 unless the unit lies inside the user's scope."""
-    if not unit_in_scope(session, scope_unit_id(), unit_id):
-        raise OutOfScope("this area is outside your scope")
 
 
 def home_path(session: Session) -> str | None:
