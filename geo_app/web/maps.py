@@ -109,6 +109,7 @@ def national() -> str | BaseResponse:
 
 @bp.get(urls.PROVINCE_RULE)
 def province(code: str) -> str:
+    """A province's communes coloured by class as of ``?month=``."""
     month = page_month(request.args.get("month"))
     with read_session() as session:
         page = province_page(session, code, month, viewer())
@@ -118,6 +119,7 @@ def province(code: str) -> str:
 
 @bp.get(urls.COMMUNE_RULE)
 def commune(code: str) -> str:
+    """A commune (or its former parts) and its hamlets as of ``?month=``."""
     month = page_month(request.args.get("month"))
     with read_session() as session:
         page = commune_page(session, code, month, viewer())
