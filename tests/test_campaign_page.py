@@ -164,25 +164,40 @@ def test_the_current_month_stops_at_today(national_client: FlaskClient, tra_vinh
 
 
 @pytest.mark.parametrize(
-    ("path", "status", "message"),
+    ("path", "status", "message", "vietnamese"),
     [
-        ("/map/campaign/999999", 404, "no campaign with id 999999"),
-        ("/api/campaigns/999999/progress", 404, "no campaign with id 999999"),
-        ("/map/campaign/abc", 404, ""),
-        ("/map/campaign/{id}?month=2025-13", 400, "is not YYYY-MM or YYYY-MM-DD"),
-        ("/api/campaigns/{id}/progress?month=May", 400, "&#39;May&#39; is not YYYY-MM"),
-        ("/api/campaigns/{id}/progress?month=2025-02-30", 400, "is not YYYY-MM"),
+        ("/map/campaign/999999", 404, "no campaign with id 999999", "không có chiến dịch nào"),
+        ("/api/campaigns/999999/progress", 404, "no campaign with id 999999", "không có chiến"),
+        ("/map/campaign/abc", 404, "", ""),
+        ("/map/campaign/{id}?month=2025-13", 400, "is not YYYY-MM or YYYY-MM-DD", "không đúng"),
+        (
+            "/api/campaigns/{id}/progress?month=May",
+            400,
+            "&#39;May&#39; is not YYYY-MM",
+            "không đúng",
+        ),
+        ("/api/campaigns/{id}/progress?month=2025-02-30", 400, "is not YYYY-MM", "không đúng"),
     ],
 )
 def test_unknown_campaigns_and_bad_months(
-    national_client: FlaskClient, tra_vinh: int, path: str, status: int, message: str
+    national_client: FlaskClient,
+    tra_vinh: int,
+    path: str,
+    status: int,
+    message: str,
+    vietnamese: str,
 ) -> None:
-    response = national_client.get(path.replace("{id}", str(tra_vinh)))
-    assert response.status_code == status
-    text = response.get_data(as_text=True)
-    if path.startswith("/api/"):
-        text = response.get_json()["error"].replace("'", "&#39;")
-    assert message in text
+    """Errors are Vietnamese by default and English with ``lang=en``, pages and JSON alike."""
+    for lang, expected in (("vi", vietnamese), ("en", message)):
+        asked = path.replace("{id}", str(tra_vinh))
+        response = national_client.get(asked + ("&" if "?" in asked else "?") + f"lang={lang}")
+        assert response.status_code == status
+        text = response.get_data(as_text=True)
+        if path.startswith("/api/"):
+            text = response.get_json()["error"].replace("'", "&#39;")
+        assert expected in text
+        if lang == "vi" and status == 400:
+            assert "is not" not in text
 
 
 def test_anonymous_visitors_must_log_in(app: Flask, tra_vinh: int) -> None:
@@ -196,10 +211,15 @@ def test_a_user_scoped_elsewhere_gets_403(app: Flask, hoc_mon: int, tra_vinh: in
     province = log_in(app.test_client(), "vinhlong")  # Vĩnh Long (86); Hóc Môn is in 79
     page = province.get(f"/map/campaign/{hoc_mon}")
     assert page.status_code == 403
-    assert "outside your scope" in page.get_data(as_text=True)
-    api = province.get(f"/api/campaigns/{hoc_mon}/progress?month=2024-10")
+    assert "nằm ngoài phạm vi của bạn" in page.get_data(as_text=True)  # Vietnamese by default
+    english = province.get(f"/map/campaign/{hoc_mon}?lang=en")
+    assert english.status_code == 403 and "outside your scope" in english.get_data(as_text=True)
+    api = province.get(f"/api/campaigns/{hoc_mon}/progress?month=2024-10&lang=en")
     assert api.status_code == 403 and api.get_json() == {
         "error": "this campaign is outside your scope"
+    }
+    assert province.get(f"/api/campaigns/{hoc_mon}/progress").get_json() == {
+        "error": "chiến dịch này nằm ngoài phạm vi của bạn"
     }
     assert province.get(f"/api/campaigns/{tra_vinh}/progress").status_code == 200
 

@@ -89,7 +89,10 @@ def test_province_page_in_english(client: FlaskClient) -> None:
 def test_unknown_province_is_404(client: FlaskClient) -> None:
     response = client.get("/map/province/99")
     assert response.status_code == 404
-    assert "no province with code" in response.get_data(as_text=True)
+    assert "không có tỉnh, thành phố nào mã" in response.get_data(as_text=True)
+    english = client.get("/map/province/99?lang=en")
+    assert english.status_code == 404
+    assert "no province with code" in english.get_data(as_text=True)
 
 
 def test_commune_page_shows_its_hamlets(client: FlaskClient) -> None:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from geoalchemy2 import Geography
 from sqlalchemy.orm import aliased
 
-from geo_app import clock
+from geo_app import clock, urls
 from geo_app.layers.base import LayerQuery, LayerSpec, QueryBuilder, Style, TileSpec
 from geo_app.layers.fields import DEMO, Field, exported, shown
 from geo_app.models import AdminUnit
@@ -159,7 +159,7 @@ PROVINCES = _spec(
     "provinces",
     "Tỉnh, thành phố",
     "Provinces",
-    "/map/province/",
+    urls.PROVINCE_PREFIX,
     Style(color="#2b3a55", weight=1.2, fill_color="#9fb3c8", fill_opacity=0.25),
 )
 DISTRICTS = _spec(
@@ -175,7 +175,7 @@ COMMUNES = _spec(
     "communes",
     "Xã, phường, đặc khu",
     "Communes and wards",
-    "/map/commune/",
+    urls.COMMUNE_PREFIX,
     Style(color="#35506b", weight=0.8, fill_color="#d7e3ee", fill_opacity=0.35),
 )
 HAMLETS = _spec(

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import LateralFromClause
 
-from geo_app import clock
+from geo_app import clock, urls
 from geo_app.domain.classification import FLAG_LABELS
 from geo_app.domain.indicators import LABELS as INDICATOR_LABELS
 from geo_app.domain.vocabulary import (
@@ -53,7 +53,7 @@ FILL: dict[str, str] = {
 """Map fills: the hatch pattern for insufficient data, with its grey as the SVG fallback."""
 
 SUBUNIT_MIN_ZOOM = 11  # hamlets and residential groups appear in tiles from here, as elsewhere
-LINK_PREFIX = "/map/commune/"
+LINK_PREFIX = urls.COMMUNE_PREFIX
 
 _DERIVED_LABELS: dict[str, tuple[str, str]] = {
     "population": ("Dân số", "Population"),

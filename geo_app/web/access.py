@@ -1,21 +1,25 @@
 """Who may see what: every map page, tile and layer API needs a login, and the user's scope.
 
 Why a blueprint-wide gate rather than a decorator per view: a new view on these blueprints is
-closed by default. Scope is then checked per unit on the server (``check_unit``), and the layers
-keep their rows inside ``LayerQuery.scope_unit_id``.
+closed by default. Scope is then checked per page on the server (the page functions of
+``geo_app.pages`` read the ``viewer()`` built here), and the layers keep their rows inside
+``LayerQuery.scope_unit_id``.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from geo_app import clock, urls
 from geo_app.models import AdminUnit
+from geo_app.pages.common import Viewer
 from geo_app.services.accounts import Account
-from geo_app.services.scope import OutOfScope, unit_in_scope
 from geo_app.web.auth import current_user, unauthorized
+from geo_app.web.context import lang
 
 
 def require_login(bp: Blueprint) -> None:
@@ -40,15 +44,6 @@ def scope_unit_id() -> int | None:
     return account().scope_unit_id
 
 
-def check_unit(session: Session, unit_id: int) -> None:
-    """403 unless the unit lies inside the user's scope."""
-    if not unit_in_scope(session, scope_unit_id(), unit_id):
-        raise OutOfScope("this area is outside your scope")
-
-
-PAGE_OF_LEVEL = {"province": "/map/province/", "commune": "/map/commune/"}
-
-
 def home_path(session: Session) -> str | None:
     """Where a scoped user's map starts: their own unit's page (None for national scope)."""
     user = account()
@@ -57,5 +52,10 @@ def home_path(session: Session) -> str | None:
     level = session.scalar(
         sa.select(sa.cast(AdminUnit.level, sa.String)).where(AdminUnit.id == user.scope_unit_id)
     )
-    prefix = PAGE_OF_LEVEL.get(str(level), "/map/commune/")
-    return f"{prefix}{user.scope_code}"
+    return urls.unit_url(str(level), str(user.scope_code))
+
+
+def viewer() -> Viewer:
+    """The reader of a gated page: the request's language (Flask-Babel speaks it too), the
+    user's scope and today."""
+    return Viewer(lang(), scope_unit_id(), clock.today(), gettext)

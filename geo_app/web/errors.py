@@ -1,11 +1,19 @@
-"""Map expected errors to responses once: JSON for API paths, a short page otherwise."""
+"""Map expected errors to responses once: JSON for API paths, a short page otherwise, both in
+the request's language (Vietnamese by default, English with ``?lang=en``).
+
+Messages raised in the reader's language (the pages translate theirs) pass through; a message
+that is a catalog msgid (a fixed English sentence) is translated here; a detail carrying values
+from a service that has no msgid yet is shown as raised.
+"""
 
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from geo_app.errors import GeoAppError
+from geo_app.web.context import lang
 
 
 def _wants_json() -> bool:
@@ -13,19 +21,47 @@ def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/tiles/")) or request.path == "/healthz"
 
 
+def _heading(status: int) -> str:
+    """The error page's heading: what kind of failure, in the page language."""
+    if status == 400:
+        return _("The request is not valid")
+    if status == 403:
+        return _("Outside your scope")
+    if status == 404:
+        return _("Not found")
+    if status == 409:
+        return _("Conflict with the stored data")
+    return _("Something went wrong")
+
+
+def _http_message(error: HTTPException) -> str:
+    """Werkzeug's own English descriptions replaced by ours; a custom one is kept."""
+    if error.description and error.description != type(error).description:
+        return _(error.description)
+    if error.code == 404:
+        return _("There is no page at this address.")
+    if error.code == 405:
+        return _("This address does not take that kind of request.")
+    return _("The request could not be handled.")
+
+
+def _respond(status: int, message: str, body: dict[str, object]) -> tuple[Response | str, int]:
+    if _wants_json():
+        return jsonify(body), status
+    heading = _heading(status)
+    page = render_template(
+        "error.html", status=status, title=heading, heading=heading, message=message, lang=lang()
+    )
+    return page, status
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(GeoAppError)
     def _domain(error: GeoAppError) -> tuple[Response | str, int]:
-        if _wants_json():
-            return jsonify(error.as_dict()), error.status
-        return render_template("error.html", status=error.status, message=error.message), (
-            error.status
-        )
+        message = _(error.message)
+        return _respond(error.status, message, {**error.as_dict(), "error": message})
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[Response | str, int]:
-        status = error.code or 500
-        message = error.description or error.name
-        if _wants_json():
-            return jsonify({"error": message}), status
-        return render_template("error.html", status=status, message=message), status
+        message = _http_message(error)
+        return _respond(error.code or 500, message, {"error": message})

@@ -1,0 +1,55 @@
+"""Every URL of a map page, in one place: the routes, the links between pages, the layers'
+drill-down prefixes and a scoped user's home page all read them from here.
+
+A link keeps the page's month (``?month=YYYY-MM``) where given and the page's language
+(``lang=en``; Vietnamese is the default and needs nothing).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+MAP_ROOT = "/map/"
+PROVINCE_PREFIX = MAP_ROOT + "province/"
+COMMUNE_PREFIX = MAP_ROOT + "commune/"
+CAMPAIGN_PREFIX = MAP_ROOT + "campaign/"
+NATIONAL_PATH = "/"
+
+PROVINCE_RULE = PROVINCE_PREFIX + "<code>"
+COMMUNE_RULE = COMMUNE_PREFIX + "<code>"
+CAMPAIGN_RULE = CAMPAIGN_PREFIX + "<int:campaign_id>"
+
+UNIT_PREFIXES = {"province": PROVINCE_PREFIX, "commune": COMMUNE_PREFIX}
+"""The page prefix of each level that has a page (a unit of another level has none)."""
+
+
+def query(month: str | None = None, lang: str | None = None) -> str:
+    """``?month=…&lang=en`` for what is given ("" when nothing is): the tail of a page link."""
+    asked: dict[str, str] = {}
+    if month:
+        asked["month"] = month
+    if lang == "en":
+        asked["lang"] = "en"
+    return "?" + urlencode(asked) if asked else ""
+
+
+def national_url(lang: str | None = None) -> str:
+    return NATIONAL_PATH + query(lang=lang)
+
+
+def province_url(code: str, month: str | None = None, lang: str | None = None) -> str:
+    return PROVINCE_PREFIX + code + query(month, lang)
+
+
+def commune_url(code: str, month: str | None = None, lang: str | None = None) -> str:
+    return COMMUNE_PREFIX + code + query(month, lang)
+
+
+def unit_url(level: str, code: str, month: str | None = None, lang: str | None = None) -> str:
+    """The page of a province or a commune (a lower level falls back on the commune page, as
+    a scoped user's home does)."""
+    return UNIT_PREFIXES.get(level, COMMUNE_PREFIX) + code + query(month, lang)
+
+
+def campaign_url(campaign_id: int, month: str | None = None, lang: str | None = None) -> str:
+    return f"{CAMPAIGN_PREFIX}{campaign_id}{query(month, lang)}"
