@@ -169,9 +169,10 @@ def test_the_current_month_stops_at_today(national_client: FlaskClient, tra_vinh
         ("/map/campaign/999999", 404, "no campaign with id 999999"),
         ("/api/campaigns/999999/progress", 404, "no campaign with id 999999"),
         ("/map/campaign/abc", 404, ""),
-        ("/map/campaign/{id}?month=2025-13", 400, "is not YYYY-MM or YYYY-MM-DD"),
-        ("/api/campaigns/{id}/progress?month=May", 400, "&#39;May&#39; is not YYYY-MM"),
-        ("/api/campaigns/{id}/progress?month=2025-02-30", 400, "is not YYYY-MM"),
+        ("/map/campaign/{id}?month=2025-13", 400, "Tháng «2025-13» không hợp lệ"),
+        ("/api/campaigns/{id}/progress?month=May&lang=en", 400, "Month «May» is not valid"),
+        ("/api/campaigns/{id}/progress?month=2025-02-30", 400, "Tháng «2025-02-30» không hợp lệ"),
+        ("/api/campaigns/{id}/progress?month=2026-01", 400, "Tháng 2026-01 chưa tới"),
     ],
 )
 def test_unknown_campaigns_and_bad_months(

@@ -12,7 +12,6 @@ Every layer is read inside the user's scope, and a page outside it is a 403.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app import clock
-from geo_app.errors import InvalidInput
+from geo_app.domain.month import Month
 from geo_app.layers import get_layer
 from geo_app.layers.base import Lang, LayerQuery, Style
 from geo_app.layers.classification import CLASS_COLOURS, INSUFFICIENT, months_query
@@ -39,7 +38,6 @@ from geo_app.services.campaigns.listing import CampaignLink, campaigns_touching
 from geo_app.services.features import bounds, feature_collection, listing
 from geo_app.services.layer_api import layer_versions, tile_url
 from geo_app.services.summary import Summary, summary
-from geo_app.services.tiles import parse_month
 from geo_app.services.unit_versions import UnitVersion
 from geo_app.web.access import check_unit, home_path, require_login, scope_unit_id
 from geo_app.web.context import lang, read_session, settings
@@ -68,8 +66,6 @@ COMMUNE_PIN_LAYERS = ("hotline_boards", "tipoff_boxes", "hotspots")
 OUTLINE = Style(color="#1f3b57", weight=2.5, fill_opacity=0.0)
 SUBUNIT_OUTLINE = Style(color="#3b3b3b", weight=1.0, fill_opacity=0.0)
 
-MONTH_PATTERN = re.compile(r"\d{4}-\d{2}")
-
 
 def _day(value: date) -> str:
     return value.strftime("%d/%m/%Y")
@@ -89,26 +85,12 @@ class PageMonth:
 
 def page_month(text: str | None, today: date | None = None) -> PageMonth:
     """``?month=YYYY-MM`` as the month's last day (today for the current month or none);
-    InvalidInput (400) for anything else or a month still to come."""
+    a MonthError (400) for anything else or a month still to come."""
     today = today or clock.today()
-    text = (text or "").strip()
     if not text:
         return PageMonth(None, today)
-    if not MONTH_PATTERN.fullmatch(text):
-        raise InvalidInput(_bad_month(text[:20]))
-    try:
-        end = parse_month(text)
-    except InvalidInput:
-        raise InvalidInput(_bad_month(text)) from None
-    if end.replace(day=1) > today:
-        raise InvalidInput(
-            _("Month %(value)s is in the future: pick this month or an earlier one.", value=text)
-        )
-    return PageMonth(text, min(end, today))
-
-
-def _bad_month(text: str) -> str:
-    return _("Month «%(value)s» is not valid: use YYYY-MM, e.g. 2025-10.", value=text)
+    month = Month.parse(text, today=today)
+    return PageMonth(str(month), min(month.last_day, today))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from geo_app import rules
 from geo_app.domain.checklist import ChecklistRules
+from geo_app.domain.month import as_of as parse_as_of
 from geo_app.errors import NotFound
 from geo_app.i18n import language
 from geo_app.layers.base import Lang
@@ -44,7 +45,6 @@ from geo_app.services.campaigns.progress import (
     target_progress,
 )
 from geo_app.services.scope import OutOfScope, scope_filter, unit_in_scope
-from geo_app.services.tiles import parse_month
 
 NOT_CHECKED = "not_checked"
 COMMUNE_PAGE = "/map/commune/"
@@ -133,12 +133,9 @@ def as_of(text: str | None, today: date) -> date:
     """The date a ``month`` parameter stands for: its last day, never after today.
 
     ``YYYY-MM-DD`` is taken as that day (tile URLs carry the date the JSON answered), and no
-    parameter means today. InvalidInput (400) names a malformed month.
+    parameter means today; ``geo_app.domain.month.as_of`` reads it (MonthError, 400, if bad).
     """
-    if not text:
-        return today
-    day = parse_month(text)
-    return min(day, today)
+    return parse_as_of(text, today=today)
 
 
 def months(campaign: Campaign, today: date) -> list[str]:
