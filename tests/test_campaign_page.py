@@ -169,14 +169,30 @@ def test_the_current_month_stops_at_today(national_client: FlaskClient, tra_vinh
         ("/map/campaign/999999", 404, "no campaign with id 999999", "không có chiến dịch nào"),
         ("/api/campaigns/999999/progress", 404, "no campaign with id 999999", "không có chiến"),
         ("/map/campaign/abc", 404, "", ""),
-        ("/map/campaign/{id}?month=2025-13", 400, "is not YYYY-MM or YYYY-MM-DD", "không đúng"),
+        (
+            "/map/campaign/{id}?month=2025-13",
+            400,
+            "Month «2025-13» is not valid",
+            "Tháng «2025-13» không hợp lệ",
+        ),
         (
             "/api/campaigns/{id}/progress?month=May",
             400,
-            "&#39;May&#39; is not YYYY-MM",
-            "không đúng",
+            "Month «May» is not valid",
+            "Tháng «May» không hợp lệ",
         ),
-        ("/api/campaigns/{id}/progress?month=2025-02-30", 400, "is not YYYY-MM", "không đúng"),
+        (
+            "/api/campaigns/{id}/progress?month=2025-02-30",
+            400,
+            "Month «2025-02-30» is not valid",
+            "Tháng «2025-02-30» không hợp lệ",
+        ),
+        (
+            "/api/campaigns/{id}/progress?month=2026-01",
+            400,
+            "Month 2026-01 is in the future",
+            "Tháng 2026-01 chưa tới",
+        ),
     ],
 )
 def test_unknown_campaigns_and_bad_months(

@@ -269,8 +269,8 @@ def test_unknown_rule_set_exits_2(tmp_path: Path) -> None:
         (["--db", "--province", "86"], "--db needs --province CODE and --month"),
         (["--db", "--province", "86", "--month", "2025-06", "--output", "o.csv"], "--output is"),
         (["--input", "in.csv", "--month", "2025-06"], "go with --db"),
-        (["--db", "--province", "86", "--month", "2025-13"], "'2025-13' is not a month"),
-        (["--db", "--province", "86", "--month", "June"], "'June' is not a month"),
+        (["--db", "--province", "86", "--month", "2025-13"], "Month «2025-13» is not valid"),
+        (["--db", "--province", "86", "--month", "June"], "Month «June» is not valid"),
     ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:

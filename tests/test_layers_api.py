@@ -82,7 +82,7 @@ def test_filters_month_area_and_status(client: FlaskClient) -> None:
         ("bbox=1,2,3", "four numbers"),
         ("bbox=a,b,c,d", "four numbers"),
         ("zoom=30&bbox=106,9,106.1,9.1", "zoom '30'"),
-        ("month=2025-02-30&bbox=106,9,106.1,9.1", "is not YYYY-MM"),
+        ("month=2025-02-30&bbox=106,9,106.1,9.1", "Tháng «2025-02-30» không hợp lệ"),
         ("", "hãy chọn một bbox hoặc một địa bàn (area)"),
         ("lang=en", "layer communes: give a bbox or an area (the whole country is too big)"),
     ],

@@ -13,7 +13,8 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from geo_app import clock, urls
-from geo_app.errors import InvalidInput, NotFound
+from geo_app.domain.month import MonthError
+from geo_app.errors import NotFound
 from geo_app.i18n import language
 from geo_app.layers.base import Lang
 from geo_app.pages.campaign import as_of, campaign_page, report
@@ -159,11 +160,13 @@ def test_the_campaign_headline_reads_as_the_page_does(demo_session: Session) -> 
     )
 
 
-def test_campaign_months_are_checked_in_the_reader_language() -> None:
+def test_campaign_months_go_through_the_one_month_parser() -> None:
     assert as_of(None, reader()) == clock.today()
     assert as_of("2025-10", reader()) == date(2025, 10, 31)
-    assert as_of("2999-01", reader()) == clock.today()  # nothing after today is known
-    with pytest.raises(InvalidInput, match="không đúng dạng"):
-        as_of("May", reader())
-    with pytest.raises(InvalidInput, match="is not YYYY-MM"):
+    assert as_of("2025-10-15", reader()) == date(2025, 10, 15)
+    with pytest.raises(MonthError) as future:
+        as_of("2999-01", reader())
+    assert future.value.reason == "future"
+    with pytest.raises(MonthError) as malformed:
         as_of("May", reader("en"))
+    assert malformed.value.reason == "format"

@@ -8,7 +8,9 @@ import sys
 import click
 from sqlalchemy.engine import Engine
 
+from geo_app import clock
 from geo_app.config import Settings
+from geo_app.domain.month import Month, MonthError
 from geo_app.embedded_pg import EmbeddedDatabaseError
 from geo_app.errors import GeoAppError
 
@@ -30,6 +32,25 @@ def fail(error: GeoAppError | EmbeddedDatabaseError) -> None:
     for line in getattr(error, "details", []):
         click.echo(f"  - {line}", err=True)
     sys.exit(2 if isinstance(error, GeoAppError) else 1)
+
+
+class MonthParam(click.ParamType):
+    """A ``--month YYYY-MM`` option, read by ``Month.parse`` like every page and API."""
+
+    name = "YYYY-MM"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Month:
+        if isinstance(value, Month):
+            return value
+        try:
+            return Month.parse(str(value), today=clock.today())
+        except MonthError as error:
+            self.fail(error.message, param, ctx)
+
+
+MONTH = MonthParam()
 
 
 @click.group()

@@ -8,26 +8,17 @@ and on any problem nothing is written, not even an empty output file. ``--db --p
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from datetime import date
 from pathlib import Path
 
 import click
 
-from geo_app.cli.base import actor, engine_for, fail, main
+from geo_app.cli.base import MONTH, actor, engine_for, fail, main
 from geo_app.config import Settings
+from geo_app.domain.month import Month
 from geo_app.embedded_pg import EmbeddedDatabaseError
 from geo_app.errors import GeoAppError, InvalidInput
-
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def _month(text: str) -> date:
-    match = _MONTH.match(text)
-    if match is None or not 1 <= int(match.group(2)) <= 12:
-        raise click.BadParameter(f"{text!r} is not a month YYYY-MM", param_hint="--month")
-    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -92,7 +83,7 @@ def _check_mode(
     output_path: Path | None,
     use_db: bool,
     province: str | None,
-    month: str | None,
+    month: Month | None,
     reason: str | None,
 ) -> None:
     if use_db == (input_path is not None):
@@ -123,7 +114,7 @@ def _check_mode(
 )
 @click.option("--db", "use_db", is_flag=True, help="Classify a province's communes and store it.")
 @click.option("--province", default=None, help="With --db: the province code.")
-@click.option("--month", default=None, help="With --db: the month, YYYY-MM.")
+@click.option("--month", type=MONTH, default=None, help="With --db: the month, YYYY-MM.")
 @click.option("--reason", default=None, help="With --db: why, required if a class changes.")
 def classify_command(
     rules_name: str,
@@ -131,7 +122,7 @@ def classify_command(
     output_path: Path | None,
     use_db: bool,
     province: str | None,
-    month: str | None,
+    month: Month | None,
     reason: str | None,
 ) -> None:
     """Classify units under a rule set: a CSV file, or a province's month in the database.
@@ -146,6 +137,6 @@ def classify_command(
             _classify_file(rules_name, input_path, output_path)
         else:
             assert province is not None and month is not None
-            _classify_db(rules_name, province, _month(month), reason)
+            _classify_db(rules_name, province, month.first_day, reason)
     except (GeoAppError, EmbeddedDatabaseError) as error:
         fail(error)

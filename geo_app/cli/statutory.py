@@ -5,12 +5,11 @@ Classifications are stored by `geo-app classify --db --province CODE --month YYY
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import click
 
-from geo_app.cli.base import engine_for, fail, main
+from geo_app.cli.base import MONTH, engine_for, fail, main
 from geo_app.config import Settings
+from geo_app.domain.month import Month
 from geo_app.embedded_pg import EmbeddedDatabaseError
 from geo_app.errors import GeoAppError
 
@@ -20,7 +19,7 @@ from geo_app.errors import GeoAppError
 @click.option(
     "--month",
     required=True,
-    type=click.DateTime(formats=["%Y-%m"]),
+    type=MONTH,
     help="Month of the table, YYYY-MM.",
 )
 @click.option("--format", "output", type=click.Choice(["text", "csv", "json"]), default="text")
@@ -30,16 +29,17 @@ from geo_app.errors import GeoAppError
     default=None,
     help="Count classifications of this rule set only (default: the latest stored).",
 )
-def statutory(province_code: str, month: datetime, output: str, rules_name: str | None) -> None:
+def statutory(province_code: str, month: Month, output: str, rules_name: str | None) -> None:
     """Print the statutory table of a province for a month, beside the previous year."""
     from geo_app.db import session_scope
     from geo_app.services.statutory import table
 
-    first = date(month.year, month.month, 1)
     try:
         engine = engine_for(Settings.from_env())
         with session_scope(engine) as session:
-            result = table(session, province_code=province_code, month=first, rules_name=rules_name)
+            result = table(
+                session, province_code=province_code, month=month.first_day, rules_name=rules_name
+            )
     except (GeoAppError, EmbeddedDatabaseError) as error:
         fail(error)
         return

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from geo_app.domain.month import EARLIEST, Month, MonthError, MonthReason
+
 COLUMNS: tuple[str, ...] = (
     "addicts_registered",
     "addicts_in_treatment",
@@ -79,7 +81,6 @@ LABELS: Mapping[str, tuple[str, str]] = {
     "models_active": ("Mô hình đang hoạt động", "Active models"),
 }
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _DIGITS = re.compile(r"^\d+$")
 _NEGATIVE = re.compile(r"^-\d+$")
 
@@ -95,6 +96,7 @@ _MESSAGES: Mapping[str, tuple[str, str]] = {
     "too_large": ("{value} lớn bất thường", "{value} is implausibly large"),
     "bad_month": ("{value} không phải tháng dạng YYYY-MM", "{value} is not a month YYYY-MM"),
     "future_month": ("{value} là tháng chưa tới", "{value} is a month in the future"),
+    "early_month": (f"{{value}} trước tháng {EARLIEST}", f"{{value}} is before {EARLIEST}"),
     "bad_version": ("{value} không phải số phiên bản", "{value} is not a version number"),
     "exceeds": ("{value} lớn hơn {other} ({limit})", "{value} is more than {other} ({limit})"),
     "duplicate": (
@@ -170,17 +172,26 @@ def shown(value: object) -> str:
     return text if len(text) <= 24 else text[:21] + "...'"
 
 
+_MONTH_ERRORS: Mapping[MonthReason, str] = {
+    "format": "bad_month",
+    "too_early": "early_month",
+    "future": "future_month",
+}
+"""``MonthError`` reason -> the kind of the row's field error."""
+
+
 def parse_month(value: object, *, row: int, latest: date | None = None) -> date | FieldError:
-    """``YYYY-MM`` to the first day of that month; a month after ``latest`` is refused."""
-    match = _MONTH.match(value.strip()) if isinstance(value, str) else None
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1990:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return FieldError(row, "month", "missing")
+    """A cell read by ``Month.parse`` (surrounding blanks trimmed, like every cell) to the first
+    day of that month; a month after ``latest`` is refused. A field error instead of raising,
+    so a file reports every bad row at once."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return FieldError(row, "month", "missing")
+    if not isinstance(value, str):
         return FieldError(row, "month", "bad_month", shown(value))
-    month = date(int(match.group(1)), int(match.group(2)), 1)
-    if latest is not None and month > latest.replace(day=1):
-        return FieldError(row, "month", "future_month", shown(value))
-    return month
+    try:
+        return Month.parse(value.strip(), today=latest or date.max).first_day
+    except MonthError as error:
+        return FieldError(row, "month", _MONTH_ERRORS[error.reason], shown(value))
 
 
 def parse_count(value: object, *, row: int, column: str) -> int | None | FieldError:

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from geo_app import features, rules, urls
 from geo_app.domain.checklist import ChecklistRules
-from geo_app.errors import InvalidInput, NotFound
+from geo_app.domain.month import as_of as parse_as_of
+from geo_app.errors import NotFound
 from geo_app.features import FeatureQuery, bounds
 from geo_app.layers import get_layer
 from geo_app.layers.base import Lang, LayerQuery
@@ -58,7 +59,6 @@ from geo_app.services.campaigns.progress_report import (
 from geo_app.services.layer_api import layer_versions, tile_url
 from geo_app.services.scope import OutOfScope
 from geo_app.services.summary import Summary, summary
-from geo_app.services.tiles import parse_month
 from geo_app.services.unit_versions import version_for_page
 
 NOT_CHECKED = "not_checked"
@@ -125,18 +125,9 @@ def as_of(text: str | None, viewer: Viewer) -> date:
     """The date a ``month`` parameter stands for: its last day, never after today.
 
     ``YYYY-MM-DD`` is taken as that day (tile URLs carry the date the JSON answered), and no
-    parameter means today. InvalidInput (400) names a malformed month.
+    parameter means today; the one month parser reads it (MonthError, a 400, when bad).
     """
-    if not text:
-        return viewer.today
-    try:
-        day = parse_month(text)
-    except InvalidInput:
-        message = viewer.gettext(
-            "month %(value)s is not YYYY-MM or YYYY-MM-DD", value=repr(text[:20])
-        )
-        raise InvalidInput(message) from None
-    return min(day, viewer.today)
+    return parse_as_of(text, today=viewer.today)
 
 
 def month_key(day: date) -> str:

@@ -8,8 +8,6 @@ layers' data versions, read in the same snapshot so a cache never mistakes old d
 
 from __future__ import annotations
 
-import calendar
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +19,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from geo_app import clock
 from geo_app.errors import InvalidInput, NotFound
 from geo_app.layers import REGISTRY, LayerSpec
 from geo_app.services.tile_geometry import band_for_zoom
@@ -63,21 +60,6 @@ def check_tile(z: int, x: int, y: int) -> None:
     size = 2**z
     if not (0 <= x < size and 0 <= y < size):
         raise InvalidInput(f"tile {z}/{x}/{y} does not exist: x and y must be 0 to {size - 1}")
-
-
-def parse_month(text: str | None) -> date:
-    """The as-of date: ``YYYY-MM`` means the month's last day, ``YYYY-MM-DD`` that day."""
-    if not text:
-        return clock.today()
-    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", text.strip())
-    try:
-        if match is None:
-            raise ValueError(text)
-        year, month = int(match[1]), int(match[2])
-        day = int(match[3]) if match[3] else calendar.monthrange(year, month)[1]
-        return date(year, month, day)
-    except ValueError:
-        raise InvalidInput(f"month {text!r} is not YYYY-MM or YYYY-MM-DD") from None
 
 
 def plan(specs: tuple[LayerSpec, ...], z: int) -> tuple[tuple[LayerSpec, Mode], ...]:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import cast
 
 from flask import current_app, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from geo_app import clock
 from geo_app.config import Settings
 from geo_app.db import session_scope
+from geo_app.domain.month import as_of
 from geo_app.layers.base import Lang
 
 
@@ -33,3 +36,11 @@ def read_session() -> Iterator[Session]:
 def lang() -> Lang:
     """Vietnamese by default, English with ``?lang=en``."""
     return "en" if request.args.get("lang") == "en" else "vi"
+
+
+def month_as_of() -> date:
+    """The request's ``?month=`` (``YYYY-MM`` or ``YYYY-MM-DD``) as a date; today when absent.
+
+    ``geo_app.domain.month.as_of`` reads it, so pages, tiles and APIs accept the same months.
+    """
+    return as_of(request.args.get("month"), today=clock.today())

@@ -12,6 +12,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from geo_app.domain.month import EARLIEST, MonthError
 from geo_app.errors import GeoAppError
 from geo_app.web.context import lang
 
@@ -55,11 +56,33 @@ def _respond(status: int, message: str, body: dict[str, object]) -> tuple[Respon
     return page, status
 
 
+def month_message(error: MonthError) -> str:
+    """A bad ``month`` in the page's language (the domain gives only the reason and value)."""
+    if error.reason == "future":
+        return _(
+            "Month %(value)s is in the future: pick this month or an earlier one.",
+            value=error.value,
+        )
+    if error.reason == "too_early":
+        return _(
+            "Month %(value)s is before %(earliest)s: pick %(earliest)s or a later one.",
+            value=error.value,
+            earliest=str(EARLIEST),
+        )
+    return _("Month «%(value)s» is not valid: use YYYY-MM, e.g. 2025-10.", value=error.value)
+
+
+def message(error: GeoAppError) -> str:
+    """What a person reads: month errors in the page's language; a catalog msgid translated;
+    the rest as raised."""
+    return month_message(error) if isinstance(error, MonthError) else _(error.message)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(GeoAppError)
     def _domain(error: GeoAppError) -> tuple[Response | str, int]:
-        message = _(error.message)
-        return _respond(error.status, message, {**error.as_dict(), "error": message})
+        text = message(error)
+        return _respond(error.status, text, {**error.as_dict(), "error": text})
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[Response | str, int]:

@@ -25,7 +25,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app import clock
 from geo_app.db import session_scope
-from geo_app.domain.indicators import COLUMNS, LABELS, FieldError, month_text, parse_month
+from geo_app.domain.indicators import COLUMNS, LABELS, month_text
+from geo_app.domain.month import Month
 from geo_app.errors import InvalidInput
 from geo_app.models import Role
 from geo_app.services import areas
@@ -77,10 +78,8 @@ def _user() -> Account:
 
 
 def _month(text: str) -> date:
-    parsed = parse_month(text, row=1, latest=clock.today())
-    if isinstance(parsed, FieldError):
-        raise InvalidInput(f"month: {parsed.message('en')}")
-    return parsed
+    """The first day of a month in a URL (MonthError, 400, when bad or still to come)."""
+    return Month.parse(text, today=clock.today()).first_day
 
 
 def _url(endpoint: str, **values: Any) -> str:
@@ -91,8 +90,7 @@ def _url(endpoint: str, **values: Any) -> str:
 
 
 def _shift(month: date, step: int) -> str:
-    index = month.year * 12 + month.month - 1 + step
-    return month_text(date(index // 12, index % 12 + 1, 1))
+    return str(Month.of(month).shift(step))
 
 
 def _fields(

@@ -19,9 +19,9 @@ from flask_babel import gettext as _
 from geo_app.errors import InvalidInput
 from geo_app.features import Collection, may_see_sensitive
 from geo_app.services import layer_api
-from geo_app.services.tiles import MAX_ZOOM, parse_month
+from geo_app.services.tiles import MAX_ZOOM
 from geo_app.web.access import account, require_login, scope_unit_id
-from geo_app.web.context import lang, read_session
+from geo_app.web.context import lang, month_as_of, read_session
 
 bp = Blueprint("layers_api", __name__)
 require_login(bp)
@@ -58,7 +58,7 @@ def _asked() -> layer_api.FeatureRequest:
     return layer_api.FeatureRequest(
         bbox=_bbox(request.args.get("bbox")),
         zoom=_zoom(request.args.get("zoom")),
-        as_of=parse_month(request.args["month"]) if request.args.get("month") else None,
+        as_of=month_as_of() if request.args.get("month") else None,
         area=request.args.get("area") or None,
         status=tuple(s.strip() for s in request.args.get("status", "").split(",") if s.strip()),
         lang=lang(),

@@ -8,54 +8,35 @@ and renders the template. The province and commune pages show the classification
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Protocol
 
 import folium
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app import clock, urls
-from geo_app.errors import InvalidInput
+from geo_app.domain.month import Month
 from geo_app.maps import builder, page_maps
 from geo_app.pages.common import Crumb, PageMonth, PanelItem
 from geo_app.pages.commune import commune_page
 from geo_app.pages.national import national_page
 from geo_app.pages.province import province_page
-from geo_app.services.tiles import parse_month
 from geo_app.web.access import home_path, require_login, viewer
 from geo_app.web.context import lang, read_session, settings
 
 bp = Blueprint("maps", __name__)
 require_login(bp)
 
-MONTH_PATTERN = re.compile(r"\d{4}-\d{2}")
-
 
 def page_month(text: str | None, today: date | None = None) -> PageMonth:
     """``?month=YYYY-MM`` as the month's last day (today for the current month or none);
-    InvalidInput (400) for anything else or a month still to come."""
+    a MonthError (400) for anything else or a month still to come."""
     today = today or clock.today()
-    text = (text or "").strip()
     if not text:
         return PageMonth(None, today)
-    if not MONTH_PATTERN.fullmatch(text):
-        raise InvalidInput(_bad_month(text[:20]))
-    try:
-        end = parse_month(text)
-    except InvalidInput:
-        raise InvalidInput(_bad_month(text)) from None
-    if end.replace(day=1) > today:
-        raise InvalidInput(
-            _("Month %(value)s is in the future: pick this month or an earlier one.", value=text)
-        )
-    return PageMonth(text, min(end, today))
-
-
-def _bad_month(text: str) -> str:
-    return _("Month «%(value)s» is not valid: use YYYY-MM, e.g. 2025-10.", value=text)
+    month = Month.parse(text, today=today)
+    return PageMonth(str(month), min(month.last_day, today))
 
 
 def _script_url() -> str:

@@ -12,9 +12,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from geo_app.services.summary import summary
-from geo_app.services.tiles import parse_month
 from geo_app.web.access import require_login, scope_unit_id
-from geo_app.web.context import lang, read_session
+from geo_app.web.context import lang, month_as_of, read_session
 
 bp = Blueprint("summary_api", __name__)
 require_login(bp)
@@ -22,7 +21,7 @@ require_login(bp)
 
 @bp.get("/api/summary")
 def summary_json() -> Response:
-    on = parse_month(request.args.get("month") or None)
+    on = month_as_of()
     area = (request.args.get("area") or "").strip() or None
     language = lang()
     with read_session() as session:

@@ -18,9 +18,9 @@ from sqlalchemy.exc import DBAPIError
 from geo_app.db import make_engine
 from geo_app.errors import InvalidInput
 from geo_app.services.tile_cache import Tile, TileCache
-from geo_app.services.tiles import parse_month, request_params
+from geo_app.services.tiles import request_params
 from geo_app.web.access import require_login, scope_unit_id
-from geo_app.web.context import engine
+from geo_app.web.context import engine, month_as_of
 
 bp = Blueprint("tiles", __name__)
 require_login(bp)
@@ -57,7 +57,7 @@ def tile_cache() -> TileCache:
 @bp.get("/tiles/<name>/<z>/<x>/<y>.mvt")
 def tile(name: str, z: str, x: str, y: str) -> Response:
     zoom, column, row = (_integer(label, value) for label, value in (("z", z), ("x", x), ("y", y)))
-    on = parse_month(request.args.get("month"))
+    on = month_as_of()
     params = request_params(name, request.args)
     return _response(_tile(name, zoom, column, row, on, params), request.args.get("v"))
 
