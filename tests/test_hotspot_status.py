@@ -134,6 +134,15 @@ def test_the_rule_on_each_case(empty_db: str, engine_for: Callable[[str], Engine
         session.add(unit)
         session.flush()
         ids = {name: _spot(session, unit.id, case) for name, case in CASES.items()}
+        gone = _spot(session, unit.id, CASES["no history, active"])
+        later = _spot(session, unit.id, CASES["no history, active"])
+        session.execute(
+            sa.text("UPDATE hotspot SET deleted_at = now() WHERE id = :gone"), {"gone": gone}
+        )
+        session.execute(
+            sa.text("UPDATE hotspot SET detected_on = DATE '2025-07-01' WHERE id = :later"),
+            {"later": later},
+        )
         by_row = dict(
             session.execute(
                 sa.text(
@@ -149,6 +158,8 @@ def test_the_rule_on_each_case(empty_db: str, engine_for: Callable[[str], Engine
     for name, case in CASES.items():
         assert by_row[ids[name]] == case[4], name
         assert as_set[ids[name]] == case[4], name
+    # the set form holds the hotspots standing on the day: not deleted, detected by then
+    assert set(as_set) == set(ids.values()) and {gone, later} <= set(by_row)
 
 
 def test_active_statuses(empty_db: str, engine_for: Callable[[str], Engine]) -> None:

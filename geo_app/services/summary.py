@@ -450,10 +450,17 @@ def _hotspot_statuses(in_area: bool, scope: Any) -> sa.Select[*tuple[Any, ...]]:
     and the area (``within_area``).
 
     Nationally every hotspot is counted, so the rule is read in its set form
-    (``hotspot_statuses_on``: one pass over the history and a hash join, ~25 ms for 50,000
+    (``hotspot_statuses_on``: one pass over the history and a hash join, ~50 ms for 50,000
     hotspots against ~160 ms for a lookup each); an area or a scope holds a few, and a lookup
     each (``hotspot_status_on``) reads only their history. Tests check both agree with the layer.
     """
+    if not in_area and scope is None:
+        national = sa.func.hotspot_statuses_on(ON).table_valued(
+            sa.column("hotspot_id", sa.BigInteger), sa.column("status", sa.String), name="statuses"
+        )
+        return sa.select(sa.literal("hotspot"), national.c.status, sa.func.count()).group_by(
+            national.c.status
+        )
     spots = sa.select(Hotspot.id, Hotspot.status, Hotspot.cleared_on, Hotspot.relapsed_on).where(
         Hotspot.deleted_at.is_(None),
         Hotspot.detected_on <= ON,
@@ -462,23 +469,16 @@ def _hotspot_statuses(in_area: bool, scope: Any) -> sa.Select[*tuple[Any, ...]]:
     if in_area:
         spots = spots.where(_within_area(Hotspot.geom))
     found = spots.subquery("spots")
-    if in_area or scope is not None:
-        statuses: Any = (
-            sa.func.hotspot_status_on(
-                found.c.id, found.c.status, found.c.cleared_on, found.c.relapsed_on, ON
-            )
-            .table_valued(sa.column("status", sa.String))
-            .lateral("statuses")
+    statuses = (
+        sa.func.hotspot_status_on(
+            found.c.id, found.c.status, found.c.cleared_on, found.c.relapsed_on, ON
         )
-        on_clause: Any = sa.true()
-    else:
-        statuses = sa.func.hotspot_statuses_on(ON).table_valued(
-            sa.column("hotspot_id", sa.BigInteger), sa.column("status", sa.String), name="statuses"
-        )
-        on_clause = statuses.c.hotspot_id == found.c.id
+        .table_valued(sa.column("status", sa.String))
+        .lateral("statuses")
+    )
     return (
         sa.select(sa.literal("hotspot"), statuses.c.status, sa.func.count())
-        .select_from(found.join(statuses, on_clause))
+        .select_from(found.join(statuses, sa.true()))
         .group_by(statuses.c.status)
     )
 
