@@ -16,7 +16,17 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     """
     from geo_app import i18n
     from geo_app.db import make_engine, resolve_database_url
-    from geo_app.web import auth, campaign_map, errors, health, indicators, layers_api, maps, tiles
+    from geo_app.web import (
+        auth,
+        campaign_map,
+        context,
+        errors,
+        health,
+        indicators,
+        layers_api,
+        maps,
+        tiles,
+    )
     from geo_app.web.summary_api import bp as summary_bp
 
     settings = settings or Settings.from_env()
@@ -36,4 +46,5 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     errors.register(app)
+    app.add_template_global(context.summary_panel, "summary_panel")
     return app

@@ -9,12 +9,13 @@ rule texts) keep their own vi/en pairs, since exports and APIs carry both.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import Any
 
 from flask import Flask, has_app_context, has_request_context, request
-from flask_babel import Babel, force_locale
+from flask_babel import Babel, force_locale, gettext
 
 DEFAULT_LOCALE = "vi"
 LOCALES = ("vi", "en")
@@ -57,3 +58,14 @@ def _catalog_app() -> Flask:
     app = Flask(__name__.rpartition(".")[0])
     init_app(app)
     return app
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """A ``gettext`` that always speaks ``lang`` (for page data built outside a request: a
+    briefing, the CLI, tests), inside or outside an app context."""
+
+    def translate(string: str, **variables: Any) -> str:
+        with language(lang):
+            return gettext(string, **variables)
+
+    return translate

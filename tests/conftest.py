@@ -219,7 +219,7 @@ def add_national_admin(url: str) -> None:
     """Give a test database (one without demo data) the national admin login."""
     from geo_app.db import make_engine, session_scope
     from geo_app.demo.accounts import DEMO_PASSWORD
-    from geo_app.services.users import create_user
+    from geo_app.services.accounts.users import create_user
 
     engine = make_engine(url)
     with session_scope(engine) as session, session.begin():

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from geo_app import create_app
 from geo_app.models import AdminUnit
-from geo_app.services.accounts import authenticate
-from geo_app.services.boundaries import FieldMap, import_frame
-from geo_app.services.scope import unit_in_scope
-from geo_app.services.users import create_user
+from geo_app.services.accounts.login import authenticate
+from geo_app.services.accounts.scope import unit_in_scope
+from geo_app.services.accounts.users import create_user
+from geo_app.services.boundaries.importer import FieldMap, import_frame
 
 PASSWORD = "mat-khau-an-toan-1"
 

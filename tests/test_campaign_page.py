@@ -31,8 +31,8 @@ from geo_app.features import FeatureQuery, collection
 from geo_app.layers import LayerQuery, get_layer
 from geo_app.layers.campaign_progress import PROGRESS_COLOURS, progress_class
 from geo_app.maps.assets import assert_no_external_assets
+from geo_app.services.accounts.users import create_user
 from geo_app.services.campaigns import campaign_by_code, campaign_progress, target_progress
-from geo_app.services.users import create_user
 
 PASSWORD = "mat-khau-chien-dich-1"
 

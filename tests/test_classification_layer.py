@@ -12,11 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geo_app.features import FeatureQuery, collection, page
+from geo_app.i18n import translator
 from geo_app.layers import LayerQuery
 from geo_app.layers.classification import CLASSES, FILL, HATCH_ID, months_query
 from geo_app.maps import legend
 from geo_app.maps.tile_styles import tile_config
-from geo_app.services import tiles
+from geo_app.pages import legend as page_legend
+from geo_app.services.tiles import render as tiles
 
 COLUMNS = ("code", "name", "level", "class", "class_label", "month", "criteria", "link")
 TRA_VINH_WARD = "29242"  # Phường Trà Vinh, on the key route: type I in the demo
@@ -307,7 +309,9 @@ def test_tile_popup_config_speaks_the_page_language() -> None:
     ],
 )
 def test_legend_lists_the_classes_with_the_hatch(lang: Any, labels: list[str]) -> None:
-    section = legend.classification_section(lang, month="10/2025", counts={"type_1": 2})
+    section = page_legend.classification_section(
+        lang, translator(lang), month="10/2025", counts={"type_1": 2}
+    )
     html = legend.legend_html((section,), lang)
     positions = [html.index(f">{text}<") for text in labels]
     assert positions == sorted(positions)

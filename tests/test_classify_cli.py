@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from geo_app.cli import main
-from geo_app.services.classify_csv import COLUMNS, OUTPUT_COLUMNS
+from geo_app.services.classification.spreadsheet import COLUMNS, OUTPUT_COLUMNS
 
 HEADER = ",".join(COLUMNS)
 

@@ -19,7 +19,7 @@ from geo_app.domain.classification import CLASS_ORDER
 from geo_app.domain.vocabulary import STORED_CLASSES
 from geo_app.errors import InvalidInput, NotFound
 from geo_app.models import AdminUnit, AuditLog, Classification, Indicator
-from geo_app.services.classify_db import ClassifyReport, classify_province
+from geo_app.services.classification.province import ClassifyReport, classify_province
 
 RULES = "tra-vinh-2025"
 END = date(2025, 12, 1)

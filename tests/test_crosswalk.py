@@ -13,8 +13,8 @@ from shapely.geometry import box
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from geo_app.services.boundaries import FieldMap, import_frame
-from geo_app.services.crosswalk import load_crosswalk, read_merges
+from geo_app.services.boundaries.crosswalk import load_crosswalk, read_merges
+from geo_app.services.boundaries.importer import FieldMap, import_frame
 
 
 def _units(session: Session, layout: str, level: str, rows: list[tuple[str, str, object]]) -> None:

@@ -39,7 +39,7 @@ from geo_app.models import (
     Route,
     TipoffBox,
 )
-from geo_app.services.derived import DERIVED_NAMES, inputs_for_units, unit_inputs
+from geo_app.services.classification.derived import DERIVED_NAMES, inputs_for_units, unit_inputs
 
 GEOD = Geod(ellps="WGS84")
 DELETED = datetime(2025, 1, 1, tzinfo=UTC)

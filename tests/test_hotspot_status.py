@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from geo_app import features
 from geo_app.features import FeatureQuery
+from geo_app.layers import get_layer
 from geo_app.layers.base import LayerQuery
 from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
-from geo_app.services.derived import inputs_for_units
+from geo_app.services.classification.derived import inputs_for_units
 from geo_app.services.summary import summary
-from geo_app.services.tiles import SQL_DIR as TILE_SQL
 
 GEO_APP = Path(__file__).resolve().parent.parent / "geo_app"
 DAY = date(2025, 6, 30)
@@ -174,7 +174,9 @@ def test_active_statuses(empty_db: str, engine_for: Callable[[str], Engine]) -> 
 
 def _tile_statuses(session: Session, on: date) -> dict[int, str]:
     """The tile rows of one z6 tile over Trà Vinh and Vĩnh Long, read from the tile .sql."""
-    text = sa.text((TILE_SQL / "tiles_hotspots.sql").read_text(encoding="utf-8"))
+    tiles = get_layer("hotspots").tiles
+    assert tiles is not None
+    text = sa.text(tiles.sql())
     params = {"z": 6, "x": 50, "y": 30, "on": on, "margin": 0, "scope": None}
     return {row.id: row.status for row in session.execute(text, params)}
 

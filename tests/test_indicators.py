@@ -21,6 +21,7 @@ from test_auth import World, build_world
 from geo_app.cli import main
 from geo_app.domain.indicators import COLUMNS, FieldError, ParsedRow, parse_row
 from geo_app.models import COUNT_COLUMNS, AdminUnit
+from geo_app.services.accounts.scope import OutOfScope
 from geo_app.services.audit import verify_chain
 from geo_app.services.indicators import (
     RowsConflict,
@@ -29,7 +30,6 @@ from geo_app.services.indicators import (
     read_indicator,
     save_indicators,
 )
-from geo_app.services.scope import OutOfScope
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2025, 12, 31)

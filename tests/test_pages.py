@@ -5,25 +5,23 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from geo_app import clock, urls
 from geo_app.domain.month import MonthError
 from geo_app.errors import NotFound
-from geo_app.i18n import language
+from geo_app.i18n import translator
 from geo_app.layers.base import Lang
 from geo_app.pages.campaign import as_of, campaign_page, report
 from geo_app.pages.common import Crumb, PageMonth, Viewer
 from geo_app.pages.commune import commune_page
 from geo_app.pages.national import national_page
 from geo_app.pages.province import province_page
+from geo_app.services.accounts.scope import OutOfScope
 from geo_app.services.campaigns import campaign_by_code, campaign_progress
-from geo_app.services.scope import OutOfScope
 from geo_app.services.summary import summary
 
 OCTOBER = PageMonth("2025-10", date(2025, 10, 31))
@@ -31,12 +29,7 @@ OCTOBER = PageMonth("2025-10", date(2025, 10, 31))
 
 def reader(lang: Lang = "vi", scope: int | None = None) -> Viewer:
     """A reader outside any request: the package's catalog speaks ``lang``."""
-
-    def translate(string: str, **variables: Any) -> str:
-        with language(lang):
-            return gettext(string, **variables)
-
-    return Viewer(lang, scope, clock.today(), translate)
+    return Viewer(lang, scope, clock.today(), translator(lang))
 
 
 def unit_id(session: Session, code: str) -> int:

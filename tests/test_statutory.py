@@ -14,8 +14,14 @@ from sqlalchemy.orm import Session
 
 from geo_app.cli import main
 from geo_app.models import AdminUnit, Campaign, Evaluation
-from geo_app.services.classify_db import classify_province
-from geo_app.services.statutory import LEGEND, RECOGNISED, StatutoryTable, percent, table
+from geo_app.services.classification.province import classify_province
+from geo_app.services.classification.statutory import (
+    LEGEND,
+    RECOGNISED,
+    StatutoryTable,
+    percent,
+    table,
+)
 
 LEGEND_ORDER = [
     "type_1",

@@ -42,8 +42,9 @@ from geo_app.models import (
     TipoffBox,
     TipoffInspection,
 )
-from geo_app.services.scope import OutOfScope
-from geo_app.services.summary import CLASS_KEYS, Summary, number, percent, summary
+from geo_app.pages.summary_panel import number, percent
+from geo_app.services.accounts.scope import OutOfScope
+from geo_app.services.summary import CLASS_KEYS, Summary, summary
 
 MAP_2025 = (date(2025, 7, 1), None)
 BEFORE_MERGER = (date(2009, 4, 1), date(2025, 7, 1))

@@ -13,8 +13,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from geo_app.services.boundaries import FieldMap, import_frame
-from geo_app.services.tile_geometry import BANDS, band_for_zoom, bands_for_zooms, rebuild_bands
+from geo_app.services.boundaries.importer import FieldMap, import_frame
+from geo_app.services.tiles.bands import BANDS, band_for_zoom, bands_for_zooms, rebuild_bands
 
 BANDS_OF_LEVEL = """
     SELECT CAST(u.level AS text) AS level, array_agg(DISTINCT b.band ORDER BY b.band) AS bands,

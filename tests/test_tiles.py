@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from geo_app import clock, create_app
-from geo_app.services.tile_cache import TileCache
+from geo_app.services.tiles.cache import TileCache
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from geo_app.cli import main
-from geo_app.services.boundaries import FieldMap, import_frame
+from geo_app.services.boundaries.importer import FieldMap, import_frame
 
 
 def _province(url: str, engine_for: Callable[[str], Engine]) -> None:

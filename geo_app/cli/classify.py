@@ -46,7 +46,7 @@ def _read_text(path: Path) -> str:
 
 def _classify_file(rules_name: str, input_path: Path, output_path: Path | None) -> None:
     from geo_app.rules import load_classification
-    from geo_app.services.classify_csv import classify_csv
+    from geo_app.services.classification.spreadsheet import classify_csv
 
     rules = load_classification(rules_name)
     text = classify_csv(_read_text(input_path), rules, source=str(input_path))
@@ -59,7 +59,7 @@ def _classify_file(rules_name: str, input_path: Path, output_path: Path | None) 
 def _classify_db(rules_name: str, province: str, month: date, reason: str | None) -> None:
     from geo_app.db import session_scope
     from geo_app.rules import load_classification
-    from geo_app.services.classify_db import classify_province
+    from geo_app.services.classification.province import classify_province
 
     load_classification(rules_name)  # an unknown rule set fails before the database is touched
     engine = engine_for(Settings.from_env())

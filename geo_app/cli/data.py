@@ -59,7 +59,7 @@ def import_boundaries(
 ) -> None:
     """Import boundaries from FILE (GeoJSON, GeoPackage, zipped Shapefile), all or nothing."""
     from geo_app.db import session_scope
-    from geo_app.services.boundaries import FieldMap, import_file
+    from geo_app.services.boundaries.importer import FieldMap, import_file
 
     fields = FieldMap(
         code=code_field,

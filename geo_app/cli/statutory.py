@@ -32,7 +32,7 @@ from geo_app.errors import GeoAppError
 def statutory(province_code: str, month: Month, output: str, rules_name: str | None) -> None:
     """Print the statutory table of a province for a month, beside the previous year."""
     from geo_app.db import session_scope
-    from geo_app.services.statutory import table
+    from geo_app.services.classification.statutory import table
 
     try:
         engine = engine_for(Settings.from_env())

@@ -27,7 +27,7 @@ from geo_app.errors import GeoAppError
 def create_user(login: str, role: str, scope_code: str | None, password_stdin: bool) -> None:
     """Create a user account (the password is asked for, never given on the command line)."""
     from geo_app.db import session_scope
-    from geo_app.services.users import create_user as run
+    from geo_app.services.accounts.users import create_user as run
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")

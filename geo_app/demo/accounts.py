@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geo_app.models import User
-from geo_app.services.users import create_user
+from geo_app.services.accounts.users import create_user
 
 DEMO_PASSWORD = "demo-khongmatuy"
 """Published in the README: demo accounts guard demo data only."""

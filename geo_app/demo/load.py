@@ -38,7 +38,7 @@ from geo_app.models import (
     TipoffInspection,
 )
 from geo_app.services import audit
-from geo_app.services.tile_geometry import rebuild_bands
+from geo_app.services.tiles.bands import rebuild_bands
 
 SEED = 20250701
 CAMPAIGNS_FILE = Path(__file__).with_name("campaigns.json")

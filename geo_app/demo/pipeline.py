@@ -16,12 +16,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geo_app.config import Settings
+from geo_app.demo.accounts import create_demo_accounts
+from geo_app.demo.load import load_demo_features
+from geo_app.demo.synth import DATA_END, demo_months
 from geo_app.domain.vocabulary import LEVEL_RANK
 from geo_app.errors import InvalidInput
-from geo_app.models import DataLoad
+from geo_app.models import Campaign, DataLoad, Phase
 from geo_app.services import audit
-from geo_app.services.boundaries import FieldMap, ImportSummary, import_file
-from geo_app.services.crosswalk import load_crosswalk
+from geo_app.services.boundaries.crosswalk import load_crosswalk
+from geo_app.services.boundaries.importer import FieldMap, ImportSummary, import_file
+from geo_app.services.campaigns import evaluate_campaign
+from geo_app.services.classification.province import classify_province
 
 CLASSIFICATION_RULES = "tra-vinh-2025"
 ANALYZED_TABLES = (
@@ -86,9 +91,6 @@ def already_loaded(session: Session) -> DataLoad | None:
 
 def load_demo(session: Session, *, actor: str, settings: Settings | None = None) -> str:
     """Load everything the demo needs into the caller's transaction; returns a report."""
-    from geo_app.demo.accounts import create_demo_accounts
-    from geo_app.demo.load import load_demo_features
-
     existing = already_loaded(session)
     if existing is not None:
         # A database loaded before the demo had logins gets them now (nothing else changes).
@@ -99,26 +101,11 @@ def load_demo(session: Session, *, actor: str, settings: Settings | None = None)
             f"{existing.loaded_at:%Y-%m-%d %H:%M}){added}"
         )
     settings = settings or Settings.from_env()
-    boundaries = settings.data_dir / "boundaries"
     session.execute(sa.text("SELECT pg_advisory_xact_lock(7215)"))  # one loader at a time
     if already_loaded(session) is not None:
         return "demo data was loaded by another process meanwhile; nothing added"
-    lines: list[str] = []
-    summaries: list[ImportSummary] = []
-    for entry in read_manifest(boundaries):
-        summary = import_file(
-            session,
-            entry.path,
-            level=entry.level,
-            layout=entry.layout,
-            fields=entry.fields,
-            actor=actor,
-            source=f"data/boundaries/{entry.path.relative_to(boundaries)}",
-        )
-        summaries.append(summary)
-        lines.append(summary.text())
-    crosswalk = load_crosswalk(session, boundaries / "crosswalk" / "merges.json", actor=actor)
-    lines.append(crosswalk.text())
+    summaries, crosswalk = _import_boundaries(session, settings.data_dir / "boundaries", actor)
+    lines = [summary.text() for summary in summaries] + [crosswalk.text()]
     counts = load_demo_features(session, actor=actor)
     # Everything above was inserted in this transaction, where autovacuum cannot analyse it:
     # give the planner statistics before the spatial joins that follow.
@@ -128,6 +115,38 @@ def load_demo(session: Session, *, actor: str, settings: Settings | None = None)
     counts["evaluations"] = evaluate_demo_campaigns(session, actor=actor)
     counts["demo accounts"] = create_demo_accounts(session, actor=actor)
     lines.append("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    _mark_loaded(session, actor, summaries, crosswalk, counts)
+    return "\n".join(lines)
+
+
+def _import_boundaries(
+    session: Session, boundaries: Path, actor: str
+) -> tuple[list[ImportSummary], Any]:
+    """Every boundary file of the manifest, then the 2025 merger's crosswalk."""
+    summaries = [
+        import_file(
+            session,
+            entry.path,
+            level=entry.level,
+            layout=entry.layout,
+            fields=entry.fields,
+            actor=actor,
+            source=f"data/boundaries/{entry.path.relative_to(boundaries)}",
+        )
+        for entry in read_manifest(boundaries)
+    ]
+    crosswalk = load_crosswalk(session, boundaries / "crosswalk" / "merges.json", actor=actor)
+    return summaries, crosswalk
+
+
+def _mark_loaded(
+    session: Session,
+    actor: str,
+    summaries: list[ImportSummary],
+    crosswalk: Any,
+    counts: dict[str, int],
+) -> None:
+    """The marker row that makes a second load a no-op, and its audit entry."""
     summary_doc: dict[str, Any] = {
         "boundaries": [s.as_dict() for s in summaries],
         "crosswalk": {
@@ -157,7 +176,6 @@ def load_demo(session: Session, *, actor: str, settings: Settings | None = None)
         after=summary_doc,
         reason="geo-app load-demo",
     )
-    return "\n".join(lines)
 
 
 # Provinces of the seed areas under each layout: before the merger the census layout (Trà Vinh
@@ -170,8 +188,6 @@ MERGER = date(2025, 7, 1)
 def classify_demo_months(session: Session, *, actor: str) -> int:
     """Store the official classification of the seed provinces for every demo month, so the
     map's month selector and the statutory table have history from the first run."""
-    from geo_app.demo.synth import demo_months
-    from geo_app.services.classify_db import classify_province
 
     stored = 0
     for month in demo_months():
@@ -191,9 +207,6 @@ def classify_demo_months(session: Session, *, actor: str) -> int:
 def evaluate_demo_campaigns(session: Session, *, actor: str) -> int:
     """Evaluate each demo campaign at the end of each of its phases and at the end of the demo
     data, so the campaign view shows progress and verdicts from the first run."""
-    from geo_app.demo.synth import DATA_END
-    from geo_app.models import Campaign, Phase
-    from geo_app.services.campaigns import evaluate_campaign
 
     stored = 0
     campaigns = session.execute(sa.select(Campaign).where(Campaign.is_demo)).scalars().all()

@@ -60,43 +60,9 @@ def in_force(unit: Any, on: date) -> sa.ColumnElement[bool]:
 def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
     def build(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         on = request.as_of or clock.today()
-        parent = aliased(AdminUnit)
-        grand = aliased(AdminUnit)
-        great = aliased(AdminUnit)
-        geom: Any = AdminUnit.geom
-        if request.simplify_degrees:
-            geom = sa.func.ST_Multi(
-                sa.func.ST_SimplifyPreserveTopology(AdminUnit.geom, request.simplify_degrees)
-            )
-        area = sa.func.ST_Area(sa.cast(AdminUnit.geom, Geography)) / 1e6
-        population_note = sa.case(
-            (AdminUnit.population.is_(None), None),
-            (AdminUnit.population_is_estimate, sa.literal("ước tính / estimate")),
-            else_=sa.literal("điều tra dân số / census"),
-        )
-        link = (sa.func.concat(link_prefix, AdminUnit.code) if link_prefix else sa.null()).label(
-            "link"
-        )
+        parent, grand, great = aliased(AdminUnit), aliased(AdminUnit), aliased(AdminUnit)
         stmt: sa.Select[*tuple[Any, ...]] = (
-            sa.select(
-                AdminUnit.id,
-                AdminUnit.code,
-                AdminUnit.name,
-                AdminUnit.name_en,
-                AdminUnit.kind,
-                sa.cast(AdminUnit.level, sa.String).label("level"),
-                parent.code.label("parent_code"),
-                parent.name.label("parent_name"),
-                AdminUnit.population,
-                AdminUnit.population_is_estimate,
-                population_note.label("population_note"),
-                sa.func.round(sa.cast(area, sa.Numeric), 2).label("area_km2"),
-                AdminUnit.valid_from,
-                AdminUnit.valid_to,
-                AdminUnit.is_demo,
-                link,
-                geom.label("geom"),
-            )
+            sa.select(*_columns(request, parent, link_prefix))
             .outerjoin(parent, parent.id == AdminUnit.parent_id)
             .outerjoin(grand, grand.id == parent.parent_id)
             .outerjoin(great, great.id == grand.parent_id)
@@ -104,24 +70,7 @@ def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
             .order_by(AdminUnit.code)
         )
         if request.area_code is not None:
-            area_unit = aliased(AdminUnit)
-            area_geom = (
-                sa.select(area_unit.geom)
-                .where(area_unit.code == request.area_code, in_force(area_unit, on))
-                .limit(1)
-                .scalar_subquery()
-            )
-            stmt = stmt.where(
-                # The spatial test lets the GiST index pick the candidates; the parent chain
-                # then says which of them really belong to the area.
-                sa.func.ST_Intersects(AdminUnit.geom, area_geom),
-                sa.or_(
-                    AdminUnit.code == request.area_code,
-                    parent.code == request.area_code,
-                    grand.code == request.area_code,
-                    great.code == request.area_code,
-                ),
-            )
+            stmt = stmt.where(*_in_area(request.area_code, on, (parent, grand, great)))
         if request.bbox is not None:
             stmt = stmt.where(
                 AdminUnit.geom.intersects(sa.func.ST_MakeEnvelope(*request.bbox, 4326))
@@ -129,6 +78,57 @@ def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
         return stmt
 
     return build
+
+
+def _columns(request: LayerQuery, parent: Any, link_prefix: str | None) -> list[Any]:
+    """The unit's own columns, its parent, its area and population note, its link, its shape."""
+    geom: Any = AdminUnit.geom
+    if request.simplify_degrees:
+        geom = sa.func.ST_Multi(
+            sa.func.ST_SimplifyPreserveTopology(AdminUnit.geom, request.simplify_degrees)
+        )
+    area = sa.func.ST_Area(sa.cast(AdminUnit.geom, Geography)) / 1e6
+    population_note = sa.case(
+        (AdminUnit.population.is_(None), None),
+        (AdminUnit.population_is_estimate, sa.literal("ước tính / estimate")),
+        else_=sa.literal("điều tra dân số / census"),
+    )
+    link = sa.func.concat(link_prefix, AdminUnit.code) if link_prefix else sa.null()
+    return [
+        AdminUnit.id,
+        AdminUnit.code,
+        AdminUnit.name,
+        AdminUnit.name_en,
+        AdminUnit.kind,
+        sa.cast(AdminUnit.level, sa.String).label("level"),
+        parent.code.label("parent_code"),
+        parent.name.label("parent_name"),
+        AdminUnit.population,
+        AdminUnit.population_is_estimate,
+        population_note.label("population_note"),
+        sa.func.round(sa.cast(area, sa.Numeric), 2).label("area_km2"),
+        AdminUnit.valid_from,
+        AdminUnit.valid_to,
+        AdminUnit.is_demo,
+        link.label("link"),
+        geom.label("geom"),
+    ]
+
+
+def _in_area(code: str, on: date, ancestors: tuple[Any, ...]) -> list[sa.ColumnElement[bool]]:
+    """Units of the area ``code``: the spatial test lets the GiST index pick the candidates;
+    the parent chain then says which of them really belong to the area."""
+    area_unit = aliased(AdminUnit)
+    area_geom = (
+        sa.select(area_unit.geom)
+        .where(area_unit.code == code, in_force(area_unit, on))
+        .limit(1)
+        .scalar_subquery()
+    )
+    return [
+        sa.func.ST_Intersects(AdminUnit.geom, area_geom),
+        sa.or_(AdminUnit.code == code, *(unit.code == code for unit in ancestors)),
+    ]
 
 
 def _spec(level: str, name: str, vi: str, en: str, link: str | None, style: Style) -> LayerSpec:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -17,6 +18,9 @@ from geo_app.layers.fields import Field
 from geo_app.layers.fields import Lang as Lang
 
 GeometryType = Literal["MultiPolygon", "Point", "MultiLineString"]
+
+
+LAYERS_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class Style:
 class TileSpec:
     """How a layer goes into vector tiles (``GET /tiles/<name>/<z>/<x>/<y>.mvt``).
 
-    ``source`` names ``geo_app/services/sql/tiles_<source>.sql``: the rows of one tile, with
+    ``source`` names ``geo_app/layers/<source>.tiles.sql``: the rows of one tile, with
     ``id``, the ``properties`` and ``geom`` (EPSG:3857). Below ``min_zoom`` a layer with
     ``counts_below`` is drawn as counts per grid cell (and ``count_flags``, boolean columns of
     the rows, counted too); otherwise it is left out of the tile.
@@ -83,6 +87,10 @@ class TileSpec:
     request_params: tuple[str, ...] = ()
     """URL query parameters (whole numbers, e.g. ``campaign``) the .sql file reads by name;
     they are part of the tile cache key."""
+
+    def sql(self) -> str:
+        """The tile query, kept beside the layer modules so a layer's facts sit together."""
+        return (LAYERS_DIR / f"{self.source}.tiles.sql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

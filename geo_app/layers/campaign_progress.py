@@ -7,12 +7,13 @@ Pre-2025 targets keep their own (old) boundaries. Rows are (campaign, target) pa
 campaign asked for, every campaign's targets are listed, each row naming its campaign.
 
 The same classes are computed in three places that must agree (tests compare them): here (the
-features), ``services/sql/tiles_campaign_progress.sql`` (the tiles) and :func:`progress_class`
+features), ``layers/campaign_progress.tiles.sql`` (the tiles) and :func:`progress_class`
 (the campaign page's panel).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -82,13 +83,14 @@ def _met_count(criteria: Any) -> sa.ScalarSelect[int]:
     )
 
 
-def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
-    on = request.as_of or clock.today()
+def _last_evaluation(on: date) -> Any:
+    """Each target's latest evaluation on or before ``on``: verdict (an override wins), and
+    how many criteria were met out of how many."""
     criteria = sa.case(
         (sa.func.jsonb_typeof(Evaluation.criteria) == "array", Evaluation.criteria),
         else_=sa.text("'[]'::jsonb"),
     )
-    last = (
+    return (
         sa.select(
             sa.func.coalesce(Evaluation.override_verdict, Evaluation.verdict).label("verdict"),
             Evaluation.verdict.label("computed_verdict"),
@@ -106,7 +108,11 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         .limit(1)
         .lateral("last_evaluation")
     )
-    phase = (
+
+
+def _phase_on(on: date) -> Any:
+    """The campaign phase ``on`` falls in (none before, between or after the phases)."""
+    return (
         sa.select(Phase.ordinal, Phase.name_vi, Phase.name_en)
         .where(
             Phase.campaign_id == CampaignTarget.campaign_id,
@@ -116,17 +122,25 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         .limit(1)
         .lateral("phase_on")
     )
+
+
+def _geometry(request: LayerQuery) -> Any:
+    if not request.simplify_degrees:
+        return AdminUnit.geom
+    return sa.func.ST_Multi(
+        sa.func.ST_SimplifyPreserveTopology(AdminUnit.geom, request.simplify_degrees)
+    )
+
+
+def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
+    on = request.as_of or clock.today()
+    last, phase = _last_evaluation(on), _phase_on(on)
     progress = _progress_sql(last.c.verdict, last.c.met, last.c.total)
     phase_name = (
         phase.c.name_vi
         if request.lang == "vi"
         else sa.func.coalesce(phase.c.name_en, phase.c.name_vi)
     )
-    geom: Any = AdminUnit.geom
-    if request.simplify_degrees:
-        geom = sa.func.ST_Multi(
-            sa.func.ST_SimplifyPreserveTopology(AdminUnit.geom, request.simplify_degrees)
-        )
     stmt: sa.Select[*tuple[Any, ...]] = (
         sa.select(
             CampaignTarget.id,
@@ -152,7 +166,7 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
             last.c.evaluated_on,
             last.c.override_reason.is_not(None).label("overridden"),
             last.c.override_reason,
-            geom.label("geom"),
+            _geometry(request).label("geom"),
         )
         .join(Campaign, Campaign.id == CampaignTarget.campaign_id)
         .join(AdminUnit, AdminUnit.id == CampaignTarget.admin_unit_id)

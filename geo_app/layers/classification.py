@@ -8,7 +8,7 @@ before). A unit with no stored classification at all is ``no_data`` ("chưa có 
 is not ``insufficient_data`` (classified, but an input that could change the class was missing).
 
 Why a unit has its class, in the page's language: the criteria that fired, or for
-``insufficient_data`` the inputs that were missing. The tiles (``tiles_classification.sql``)
+``insufficient_data`` the inputs that were missing. The tiles (``classification.tiles.sql``)
 carry the same properties in both languages and read their labels from ``TILE_PARAMS``.
 """
 
@@ -74,7 +74,7 @@ TILE_PARAMS: tuple[tuple[str, str], ...] = (
     ("missing_en", MISSING_PREFIX["en"]),
     ("link", LINK_PREFIX),
 )
-"""Bound into ``tiles_classification.sql`` so its words come from this module."""
+"""Bound into ``classification.tiles.sql`` so its words come from this module."""
 TILE_PROPERTIES = (
     "code",
     "name",

@@ -1,8 +1,4 @@
-"""The map legend: a Leaflet control drawn from the layers' own colours, in the page language.
-
-Section titles are Flask-Babel messages (English msgids, Vietnamese in the catalog); swatches
-are a layer's own colours (its style's ``fill_by``) labelled through the vocabulary its field
-names, so a legend says what the map and the popups say.
+"""The map legend drawn: a Leaflet control showing a page's legend sections (``pages.legend``).
 
 Served inline with the page (no CDN, no image): swatches are CSS boxes, the hatching of
 "insufficient data" a CSS gradient, and the SVG pattern the map fills with (``HATCH_ID``) is
@@ -13,9 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
 
 import folium
 from branca.element import MacroElement
@@ -23,109 +16,9 @@ from flask_babel import gettext
 from jinja2 import Template
 
 from geo_app.i18n import language
-from geo_app.layers.base import Lang, LayerSpec
-from geo_app.layers.classification import (
-    CLASS_COLOURS,
-    CLASSES,
-    HATCH_ID,
-    INSUFFICIENT,
-)
-from geo_app.layers.facilities import HOTLINE_BOARDS
-from geo_app.layers.hotspots import HOTSPOTS
-from geo_app.layers.vocab import label
-
-Shape = Literal["box", "circle", "square"]
-
-HOTSPOT_GLYPHS: dict[str, str] = {
-    "complex_point": "P",
-    "den": "T",
-    "retail": "B",
-    "use_site": "S",
-}
-"""One letter per hotspot kind (the initial of its Vietnamese name), drawn in the marker."""
-BOARD_GLYPH = "☎"
-BOX_GLYPH = "✉"
-HATCH_LINE = "#4d4d4d"
-
-
-@dataclass(frozen=True)
-class LegendItem:
-    """One row: a swatch (colour, optional hatching or glyph) and its label."""
-
-    label: str
-    colour: str
-    hatch: bool = False
-    shape: Shape = "box"
-    glyph: str = ""
-    count: int | None = None
-
-
-@dataclass(frozen=True)
-class LegendSection:
-    title: str
-    items: tuple[LegendItem, ...]
-    subtitle: str = ""
-
-
-def classification_section(
-    lang: Lang, *, month: str | None = None, counts: Mapping[str, int] | None = None
-) -> LegendSection:
-    """The five classes, insufficient data (hatched) and no data, with counts when given."""
-    items = tuple(
-        LegendItem(
-            label=label("classification_class", code, lang),
-            colour=CLASS_COLOURS[code],
-            hatch=code == INSUFFICIENT,
-            count=None if counts is None else counts.get(code, 0),
-        )
-        for code in CLASSES
-    )
-    with language(lang):
-        title = gettext("Commune classification")
-        subtitle = gettext("Data up to %(month)s", month=month) if month else ""
-    return LegendSection(title, items, subtitle)
-
-
-def hotspot_sections(lang: Lang) -> tuple[LegendSection, ...]:
-    """Hotspot colours by status and letters by kind."""
-    statuses = _fill_items(HOTSPOTS, lang, "circle")
-    kinds = tuple(
-        LegendItem(
-            label(_vocabulary(HOTSPOTS, "kind"), code, lang), "#ffffff", shape="circle", glyph=glyph
-        )
-        for code, glyph in HOTSPOT_GLYPHS.items()
-    )
-    with language(lang):
-        return (
-            LegendSection(gettext("Hotspots (colour by status)"), statuses),
-            LegendSection(gettext("Hotspot kinds"), kinds),
-        )
-
-
-def facility_section(lang: Lang) -> LegendSection:
-    """Boards and boxes coloured by how long since they were last checked."""
-    items = _fill_items(HOTLINE_BOARDS, lang, "square")
-    with language(lang):
-        return LegendSection(gettext("Boards ☎, boxes ✉: last checked"), items)
-
-
-def _vocabulary(spec: LayerSpec, field_name: str) -> str:
-    vocabulary = spec.field(field_name).vocabulary
-    if vocabulary is None:
-        raise ValueError(f"layer {spec.name}: field {field_name} has no vocabulary")
-    return vocabulary
-
-
-def _fill_items(spec: LayerSpec, lang: Lang, shape: Shape) -> tuple[LegendItem, ...]:
-    """One swatch per colour the layer fills by, labelled through that field's vocabulary."""
-    if spec.style.fill_by is None:
-        return ()
-    attribute, colours = spec.style.fill_by
-    vocabulary = _vocabulary(spec, attribute)
-    return tuple(
-        LegendItem(label(vocabulary, code, lang), colour, shape=shape)
-        for code, colour in colours.items()
-    )
+from geo_app.layers.base import Lang
+from geo_app.layers.classification import CLASS_COLOURS, HATCH_ID, INSUFFICIENT
+from geo_app.pages.legend import HATCH_LINE, LegendItem, LegendSection
 
 
 def _swatch(item: LegendItem) -> str:

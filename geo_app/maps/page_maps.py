@@ -21,6 +21,7 @@ from geo_app.layers.hotspots import STATUS_COLOURS
 from geo_app.layers.vocab import LABELS, label
 from geo_app.maps import builder, legend
 from geo_app.maps.tile_styles import tile_config
+from geo_app.pages import legend as page_legend
 from geo_app.pages.campaign import MONTH_TOKEN, CampaignPage
 from geo_app.pages.commune import CommunePage
 from geo_app.pages.layers import TileLayer
@@ -33,16 +34,20 @@ CAMPAIGN_OUTLINE = {"color": "#1f3b57", "weight": 2.5, "opacity": 0.9, "fill": F
 
 
 def _pin_hotspot(props: dict[str, Any]) -> tuple[str, str, str]:
-    glyph = legend.HOTSPOT_GLYPHS.get(str(props.get("kind")), "?")
+    glyph = page_legend.HOTSPOT_GLYPHS.get(str(props.get("kind")), "?")
     return glyph, STATUS_COLOURS.get(str(props.get("status")), "#777777"), "circle"
 
 
 def _pin_board(props: dict[str, Any]) -> tuple[str, str, str]:
-    return legend.BOARD_GLYPH, AGEING_COLOURS.get(str(props.get("ageing")), "#999999"), "square"
+    return (
+        page_legend.BOARD_GLYPH,
+        AGEING_COLOURS.get(str(props.get("ageing")), "#999999"),
+        "square",
+    )
 
 
 def _pin_box(props: dict[str, Any]) -> tuple[str, str, str]:
-    return legend.BOX_GLYPH, AGEING_COLOURS.get(str(props.get("ageing")), "#999999"), "square"
+    return page_legend.BOX_GLYPH, AGEING_COLOURS.get(str(props.get("ageing")), "#999999"), "square"
 
 
 PINS = {"hotspots": _pin_hotspot, "hotline_boards": _pin_board, "tipoff_boxes": _pin_box}

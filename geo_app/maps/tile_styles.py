@@ -21,7 +21,7 @@ from geo_app.i18n import language
 from geo_app.layers.base import Lang, LayerSpec
 from geo_app.layers.fields import Field
 from geo_app.layers.vocab import LABELS
-from geo_app.services.tiles import COUNT_SUFFIX, tiled_layers
+from geo_app.services.tiles.render import COUNT_SUFFIX, tiled_layers
 
 FLAG_LABELS: dict[str, LazyString] = {"active": lazy_gettext("active")}
 KINDS = {"MultiPolygon": "area", "Point": "point", "MultiLineString": "line"}

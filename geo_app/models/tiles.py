@@ -1,7 +1,7 @@
 """Tables that serve vector tiles: Web Mercator boundaries per zoom band, and the edit log.
 
 Nothing here is typed by people. ``AdminUnitTile`` is derived from ``admin_unit`` at import
-(``geo_app.services.tile_geometry``); ``LayerEdit`` and ``LayerVersion`` are written only by the
+(``geo_app.services.tiles.bands``); ``LayerEdit`` and ``LayerVersion`` are written only by the
 ``layer_edit_log`` triggers of migration 0003, so every edit, whatever wrote it, is seen.
 """
 

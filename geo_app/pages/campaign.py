@@ -40,7 +40,9 @@ from geo_app.layers.vocab import label
 from geo_app.models import Campaign
 from geo_app.pages.common import Crumb, Viewer, country_crumb, province_crumb
 from geo_app.pages.layers import TileLayer
-from geo_app.services import areas
+from geo_app.services.accounts.scope import OutOfScope
+from geo_app.services.boundaries import areas
+from geo_app.services.boundaries.versions import version_for_page
 from geo_app.services.campaigns.lookup import PhaseOn, phase_on, phases_of
 from geo_app.services.campaigns.map2025 import targets_on_2025_map
 from geo_app.services.campaigns.progress import (
@@ -57,9 +59,7 @@ from geo_app.services.campaigns.progress_report import (
     visible_campaign,
 )
 from geo_app.services.layer_api import layer_versions, tile_url
-from geo_app.services.scope import OutOfScope
 from geo_app.services.summary import Summary, summary
-from geo_app.services.unit_versions import version_for_page
 
 NOT_CHECKED = "not_checked"
 NO_GOAL_VI = "chưa đặt chỉ tiêu"

@@ -14,10 +14,10 @@ from geo_app import urls
 from geo_app.errors import NotFound
 from geo_app.layers.base import Lang
 from geo_app.layers.classification import CLASS_COLOURS, INSUFFICIENT, months_query
-from geo_app.services import unit_versions
+from geo_app.services.accounts.scope import OutOfScope, unit_in_scope
+from geo_app.services.boundaries import versions as unit_versions
+from geo_app.services.boundaries.versions import UnitVersion
 from geo_app.services.campaigns.listing import campaigns_touching
-from geo_app.services.scope import OutOfScope, unit_in_scope
-from geo_app.services.unit_versions import UnitVersion
 
 
 class Translate(Protocol):

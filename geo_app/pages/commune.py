@@ -14,8 +14,7 @@ from geo_app.features import FeatureQuery, bounds
 from geo_app.layers.base import Lang, LayerQuery
 from geo_app.layers.classification import CLASS_COLOURS, INSUFFICIENT
 from geo_app.layers.vocab import label
-from geo_app.maps import legend
-from geo_app.maps.legend import LegendSection
+from geo_app.pages import legend
 from geo_app.pages.common import (
     CampaignItem,
     Crumb,
@@ -34,9 +33,10 @@ from geo_app.pages.common import (
     unit_for_page,
 )
 from geo_app.pages.layers import collections
-from geo_app.services import areas
+from geo_app.pages.legend import LegendSection
+from geo_app.services.boundaries import areas
+from geo_app.services.boundaries.versions import UnitVersion
 from geo_app.services.summary import Summary, summary
-from geo_app.services.unit_versions import UnitVersion
 
 SHAPE_LAYERS = ("cultivation_sites", "routes")
 """Embedded over the commune's areas as shapes."""
@@ -129,9 +129,9 @@ def commune_page(session: Session, code: str, month: PageMonth, viewer: Viewer) 
         unit_class=_unit_class(own, viewer),
         panel=class_items({**f["properties"], "link": None} for f in listed),
         legend=(
-            legend.classification_section(viewer.lang, month=month_label(at.on)),
-            *legend.hotspot_sections(viewer.lang),
-            legend.facility_section(viewer.lang),
+            legend.classification_section(viewer.lang, viewer.gettext, month=month_label(at.on)),
+            *legend.hotspot_sections(viewer.lang, viewer.gettext),
+            legend.facility_section(viewer.lang, viewer.gettext),
         ),
         demo=areas.demo_loaded(session),
         count_label=viewer.gettext("hamlets and residential groups"),

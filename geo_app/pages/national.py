@@ -12,7 +12,7 @@ from geo_app.features import FeatureQuery
 from geo_app.layers.base import Lang, LayerQuery
 from geo_app.pages.common import CampaignItem, Crumb, PanelItem, Viewer, campaign_items, class_items
 from geo_app.pages.layers import TileLayer
-from geo_app.services import areas
+from geo_app.services.boundaries import areas
 from geo_app.services.layer_api import layer_versions, tile_url
 from geo_app.services.summary import Summary, summary
 

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from geo_app import features, urls
 from geo_app.features import FeatureQuery
 from geo_app.layers.base import Lang, LayerQuery
-from geo_app.maps import legend
-from geo_app.maps.legend import LegendSection
+from geo_app.pages import legend
 from geo_app.pages.common import (
     CampaignItem,
     Crumb,
@@ -34,9 +33,10 @@ from geo_app.pages.common import (
     unit_for_page,
 )
 from geo_app.pages.layers import TileLayer, collections, month_tiles
-from geo_app.services import areas
+from geo_app.pages.legend import LegendSection
+from geo_app.services.boundaries import areas
+from geo_app.services.boundaries.versions import UnitVersion
 from geo_app.services.summary import Summary, summary
-from geo_app.services.unit_versions import UnitVersion
 
 PROVINCE_SIMPLIFY = 0.0002
 """Display simplification of the embedded province outline (degrees)."""
@@ -112,9 +112,11 @@ def province_page(session: Session, code: str, month: PageMonth, viewer: Viewer)
         communes=communes,
         class_counts=counts,
         legend=(
-            legend.classification_section(viewer.lang, month=month_label(at.on), counts=counts),
-            legend.hotspot_sections(viewer.lang)[0],
-            legend.facility_section(viewer.lang),
+            legend.classification_section(
+                viewer.lang, viewer.gettext, month=month_label(at.on), counts=counts
+            ),
+            legend.hotspot_sections(viewer.lang, viewer.gettext)[0],
+            legend.facility_section(viewer.lang, viewer.gettext),
         ),
         outline=outline,
         points=collections(session, POINT_LAYERS, code, at.on, viewer),

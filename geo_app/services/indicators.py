@@ -34,7 +34,7 @@ from geo_app.domain.indicators import (
 from geo_app.errors import Conflict, GeoAppError, InvalidInput, NotFound
 from geo_app.models import AdminUnit, Indicator
 from geo_app.services import audit
-from geo_app.services.scope import OutOfScope, units_in_scope
+from geo_app.services.accounts.scope import OutOfScope, units_in_scope
 
 MAX_ROWS = 20_000
 """More rows than the communes of the country in one batch is a mistake, not a report."""

@@ -18,7 +18,7 @@ from geo_app import features
 from geo_app.errors import InvalidInput
 from geo_app.layers import REGISTRY
 from geo_app.layers.base import Lang, LayerQuery, LayerSpec
-from geo_app.services.tiles import SETS, tiled_layers
+from geo_app.services.tiles.render import SETS, tiled_layers
 
 MAX_SPAN_DEGREES = 2.5  # a large province (Lạng Sơn, Nghệ An) is about 2° across
 DETAIL_ZOOM = 9  # from here on features keep full detail, so the span limit is strict

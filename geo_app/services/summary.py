@@ -13,7 +13,7 @@ panel and the map agree:
   ``layers.filters.scope_filter``.
 - **Class** of a commune: its latest stored classification of a month on or before ``on``
   (``layers.classification.latest_classification``); none is ``no_data``.
-- **Hotspots** by the hotspots layer's rule (``layers/hotspots.py``, ``tiles_hotspots.sql``):
+- **Hotspots** by the hotspots layer's rule (``layers/hotspots.py``, ``hotspots.tiles.sql``):
   detected by ``on``, not soft-deleted, the status on ``on`` by the one SQL rule
   (``hotspot_status_on``, migration 0006); inside the scope (``layers.filters.within_scope``)
   and the area's geometry (``within_area``).
@@ -40,19 +40,13 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext
 from sqlalchemy.orm import Session, aliased
 
 from geo_app.domain.vocabulary import AGEING, HOTSPOT_STATUSES, LAYOUTS
 from geo_app.errors import NotFound
-from geo_app.i18n import language
 from geo_app.layers.admin_units import in_force
-from geo_app.layers.base import Lang
-from geo_app.layers.classification import CLASS_COLOURS, CLASSES, NO_DATA, latest_classification
-from geo_app.layers.facilities import AGEING_COLOURS
+from geo_app.layers.classification import CLASSES, NO_DATA, latest_classification
 from geo_app.layers.filters import scope_filter, scope_geometry, within_scope
-from geo_app.layers.hotspots import STATUS_COLOURS
-from geo_app.layers.vocab import LABELS as VOCAB
 from geo_app.layers.vocab import ageing_sql
 from geo_app.models import (
     AdminLevel,
@@ -63,7 +57,7 @@ from geo_app.models import (
     TipoffBox,
     TipoffInspection,
 )
-from geo_app.services.scope import OutOfScope
+from geo_app.services.accounts.scope import OutOfScope
 
 MAP_LAYOUT_START = LAYOUTS["2025"].starts_on
 """The first day of the 2025 map, whose provinces and communes an early date still finds."""
@@ -73,28 +67,6 @@ CLASS_KEYS: tuple[str, ...] = CLASSES
 HOTSPOT_KEYS: tuple[str, ...] = HOTSPOT_STATUSES.codes
 AGEING_KEYS: tuple[str, ...] = AGEING.codes
 AREA_LEVELS = (AdminLevel.province, AdminLevel.commune)
-
-
-def panel_text() -> dict[str, str]:
-    """Every word of the panel not in ``layers.vocab``, in the current Flask-Babel language
-    (English msgids, Vietnamese in the catalog), in one place."""
-    return {
-        "title": gettext("Summary"),
-        "country": gettext("Whole country"),
-        "scope": gettext("Within your scope"),
-        "as_of": gettext("As of"),
-        "classes": gettext("Communes by class"),
-        "communes": gettext("communes"),
-        "hotspots": gettext("Drug hotspots"),
-        "total": gettext("total"),
-        "boards": gettext("Hotline boards"),
-        "boxes": gettext("Tip-off boxes"),
-        "boards_covered": gettext("Communes with a board"),
-        "boxes_covered": gettext("Communes with a box"),
-        "installed": gettext("in place"),
-        "checked": gettext("Last checked"),
-        "opened": gettext("Last opened"),
-    }
 
 
 @dataclass(frozen=True)
@@ -178,96 +150,6 @@ class Summary:
             "boards": coverage(self.boards),
             "boxes": coverage(self.boxes),
         }
-
-    def view(self, lang: Lang) -> dict[str, Any]:
-        """Labels, colours and formatted numbers for the ``_summary.html`` partial, in ``lang``
-        (whatever the request's language: the API renders the panel for its ``lang``)."""
-        with language(lang):
-            text = panel_text()
-
-        def say(pair: tuple[str, str]) -> str:  # a vocabulary label
-            return pair[0] if lang == "vi" else pair[1]
-
-        def facility(key: str, item: Coverage, checked: str) -> dict[str, Any]:
-            return {
-                "key": key,
-                "title": text[key],
-                "covered_label": text[f"{key}_covered"],
-                "covered": number(item.communes_covered, lang),
-                "communes": number(item.communes, lang),
-                "percent": percent(item.share, lang),
-                "bar": bar_width(item.share),
-                "installed": number(item.installed, lang),
-                "checked": text[checked],
-                "ageing": [
-                    {
-                        "key": age,
-                        "label": say(VOCAB["ageing"][age]),
-                        "colour": AGEING_COLOURS[age],
-                        "count": number(item.ageing[age], lang),
-                    }
-                    for age in AGEING_KEYS
-                ],
-            }
-
-        if self.area is not None:
-            where = self.area.name
-        else:  # no area: the whole country, or all a scoped user may see
-            where = text["scope" if self.scope_unit_id is not None else "country"]
-        return {
-            "text": text,
-            "where": where,
-            "scoped": self.scope_unit_id is not None,
-            "on": self.on.strftime("%d/%m/%Y") if lang == "vi" else self.on.isoformat(),
-            "on_iso": self.on.isoformat(),
-            "area_code": None if self.area is None else self.area.code,
-            "communes": number(self.communes, lang),
-            "classes": [
-                {
-                    "key": key,
-                    "label": say(VOCAB["classification_class"][key]),
-                    "colour": CLASS_COLOURS[key],
-                    "count": number(self.classes[key], lang),
-                    "percent": percent(self.class_share(key), lang),
-                    "bar": bar_width(self.class_share(key)),
-                }
-                for key in CLASS_KEYS
-            ],
-            "hotspots_total": number(self.hotspots_total, lang),
-            "hotspots": [
-                {
-                    "key": key,
-                    "label": say(VOCAB["hotspot_status"][key]),
-                    "colour": STATUS_COLOURS[key],
-                    "count": number(self.hotspots[key], lang),
-                }
-                for key in HOTSPOT_KEYS
-            ],
-            "facilities": [
-                facility("boards", self.boards, "checked"),
-                facility("boxes", self.boxes, "opened"),
-            ],
-        }
-
-
-def number(value: int, lang: Lang) -> str:
-    """Thousands grouped: ``3.321`` in Vietnamese, ``3,321`` in English."""
-    text = f"{value:,}"
-    return text.replace(",", ".") if lang == "vi" else text
-
-
-def percent(share: Fraction | None, lang: Lang) -> str:
-    """One decimal, rounded half up (``37,2 %`` / ``37.2%``); a dash when undefined."""
-    if share is None:
-        return "—"
-    tenths = int(share * 1000 + Fraction(1, 2))
-    whole = number(tenths // 10, lang)
-    return f"{whole},{tenths % 10} %" if lang == "vi" else f"{whole}.{tenths % 10}%"
-
-
-def bar_width(share: Fraction | None) -> str:
-    """A CSS width for a share (``"37.25%"``), never a locale-formatted number."""
-    return "0%" if share is None else f"{float(share) * 100:.2f}%"
 
 
 def area_day(on: date) -> date:

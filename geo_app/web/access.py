@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from geo_app import clock, urls
 from geo_app.models import AdminUnit
 from geo_app.pages.common import Viewer
-from geo_app.services.accounts import Account
+from geo_app.services.accounts.login import Account
 from geo_app.web.auth import current_user, unauthorized
 from geo_app.web.context import lang
 

@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app.db import session_scope
 from geo_app.models import Role
-from geo_app.services.accounts import Account, active_account, authenticate
+from geo_app.services.accounts.login import Account, active_account, authenticate
 from geo_app.web.context import engine, lang, read_session
 
 bp = Blueprint("auth", __name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from flask import current_app, request
 from sqlalchemy.engine import Engine
@@ -15,7 +15,10 @@ from geo_app import clock
 from geo_app.config import Settings
 from geo_app.db import session_scope
 from geo_app.domain.month import as_of
+from geo_app.i18n import translator
 from geo_app.layers.base import Lang
+from geo_app.pages.summary_panel import view as summary_panel_view
+from geo_app.services.summary import Summary
 
 
 def engine() -> Engine:
@@ -44,3 +47,8 @@ def month_as_of() -> date:
     ``geo_app.domain.month.as_of`` reads it, so pages, tiles and APIs accept the same months.
     """
     return as_of(request.args.get("month"), today=clock.today())
+
+
+def summary_panel(figures: Summary, language: Lang) -> dict[str, Any]:
+    """The summary panel in ``language`` (a template global: ``_summary.html`` calls it)."""
+    return summary_panel_view(figures, language, translator(language))

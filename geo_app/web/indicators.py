@@ -29,8 +29,8 @@ from geo_app.domain.indicators import COLUMNS, LABELS, month_text
 from geo_app.domain.month import Month
 from geo_app.errors import InvalidInput
 from geo_app.models import Role
-from geo_app.services import areas
-from geo_app.services.accounts import Account
+from geo_app.services.accounts.login import Account
+from geo_app.services.boundaries import areas
 from geo_app.services.indicators import (
     IndicatorRecord,
     RowErrors,

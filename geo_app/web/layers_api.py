@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from geo_app.errors import InvalidInput
 from geo_app.features import Collection, may_see_sensitive
 from geo_app.services import layer_api
-from geo_app.services.tiles import MAX_ZOOM
+from geo_app.services.tiles.render import MAX_ZOOM
 from geo_app.web.access import account, require_login, scope_unit_id
 from geo_app.web.context import lang, month_as_of, read_session
 

@@ -17,8 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 from geo_app.db import make_engine
 from geo_app.errors import InvalidInput
-from geo_app.services.tile_cache import Tile, TileCache
-from geo_app.services.tiles import request_params
+from geo_app.services.tiles.cache import Tile, TileCache
+from geo_app.services.tiles.render import request_params
 from geo_app.web.access import require_login, scope_unit_id
 from geo_app.web.context import engine, month_as_of
 

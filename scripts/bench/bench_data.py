@@ -19,8 +19,8 @@ from geo_app.db import make_engine, session_scope
 from geo_app.demo.pipeline import load_demo
 from geo_app.migrations_api import is_up_to_date, upgrade
 from geo_app.models import User
-from geo_app.services.tile_geometry import rebuild_bands
-from geo_app.services.users import create_user
+from geo_app.services.accounts.users import create_user
+from geo_app.services.tiles.bands import rebuild_bands
 
 BENCH_DATABASE = "geo_app_bench"
 BENCH_VERSION = 2

@@ -64,7 +64,7 @@ from bench_load import (
 
 from geo_app.config import Settings
 from geo_app.db import embedded_cluster
-from geo_app.services import tiles as tile_service
+from geo_app.services.tiles import render as tile_service
 
 ZOOMS = range(5, 15)
 FEATURE_ZOOMS = range(9, 15)

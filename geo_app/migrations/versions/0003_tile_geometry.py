@@ -1,7 +1,7 @@
 """Vector-tile support: stored Web Mercator boundaries per zoom band, and a log of map edits.
 
 ``admin_unit_tile`` holds each unit's boundary in EPSG:3857 at full detail (band 0) and
-pre-simplified per zoom band (filled at import by ``geo_app.services.tile_geometry``, which keeps
+pre-simplified per zoom band (filled at import by ``geo_app.services.tiles.bands``, which keeps
 shared borders shared). ``layer_edit`` records the bounding box (old and new row) of every
 change to a drawn table, and ``layer_version`` counts changes per layer, so a tile cache can drop
 exactly the tiles an edit touched and tile URLs can carry a data version.

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geo_app.models import COUNT_COLUMNS, Campaign, CampaignBaseline, Indicator
-from geo_app.services import derived
+from geo_app.services.classification import derived
 
 Inputs = dict[str, Any]
 

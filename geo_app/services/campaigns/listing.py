@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, aliased
 
 from geo_app.layers.filters import scope_filter
 from geo_app.models import AdminUnit, Campaign, CampaignTarget
+from geo_app.services.accounts.scope import OutOfScope
 from geo_app.services.campaigns.progress_report import visible_campaign
-from geo_app.services.scope import OutOfScope
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 -- (NULL = national). The progress classes are those of geo_app/layers/campaign_progress.py
 -- (``progress_class``): recognised; else the share of criteria met in the last evaluation on or
 -- before :on (override applied) by steps of 3/4, 1/2, 1/4; not_evaluated before any. A target
--- is in scope as in geo_app/services/scope.py: the scope unit is an ancestor, or the target's
+-- is in scope as in geo_app/services/accounts/scope.py: the scope unit is an ancestor, or the target's
 -- point on surface is covered by the scope unit and its level is not above the scope's.
 -- Geometry: the stored EPSG:3857 copy of zoom band :band, else the nearest more detailed band
 -- stored (old pre-2025 units have no band 1), else the full-detail boundary.

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from geo_app.domain.vocabulary import ADMIN_LEVELS, LAYOUTS, LEVEL_RANK, Layout
 from geo_app.errors import InvalidInput
 from geo_app.services import audit
-from geo_app.services.tile_geometry import rebuild_bands
+from geo_app.services.tiles.bands import rebuild_bands
 
 LEVELS = ADMIN_LEVELS.codes
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, aliased
 from geo_app.domain.vocabulary import CLASSIFICATION_CLASSES
 from geo_app.layers.admin_units import in_force
 from geo_app.models import AdminLevel, AdminUnit, Classification, Evaluation
-from geo_app.services.classify_db import (
+from geo_app.services.classification.province import (
     CLASSES,
     communes_of,
     month_end,

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -21,9 +20,8 @@ from sqlalchemy.orm import Session
 
 from geo_app.errors import InvalidInput, NotFound
 from geo_app.layers import REGISTRY, LayerSpec
-from geo_app.services.tile_geometry import band_for_zoom
+from geo_app.services.tiles.bands import band_for_zoom
 
-SQL_DIR = Path(__file__).with_name("sql")
 EXTENT = 4096
 BUFFER = {"Point": 128, "MultiPolygon": 64, "MultiLineString": 64}
 CELLS_PER_TILE = 8  # counts below a point layer's min zoom: 8 x 8 cells, 32 px on a 256 px tile
@@ -181,7 +179,7 @@ def _rows(spec: LayerSpec) -> sa.Subquery:
     """The layer's tile rows (its .sql file) with its own parameters bound under unique names."""
     tiles = spec.tiles
     assert tiles is not None
-    text = sa.text((SQL_DIR / f"tiles_{tiles.source}.sql").read_text(encoding="utf-8"))
+    text = sa.text(tiles.sql())
     text = text.bindparams(*(sa.bindparam(k, v, unique=True) for k, v in tiles.params))
     columns = ("id", *tiles.properties, *tiles.count_flags, "geom")
     return text.columns(*(sa.column(c) for c in dict.fromkeys(columns))).subquery(

@@ -7,7 +7,7 @@
 -- the stored EPSG:3857 boundary of :band.
 -- :scope (NULL = national) keeps the units inside the user's scope: the scope unit, its
 -- children and grandchildren, or a deeper or older unit whose point on surface it covers (the
--- rule of geo_app/services/scope.py, which puts pre-2025 communes inside their 2025 province).
+-- rule of geo_app/services/accounts/scope.py, which puts pre-2025 communes inside their 2025 province).
 SELECT u.id,
        u.code,
        u.name,

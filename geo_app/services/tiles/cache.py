@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from geo_app.services import tiles
+from geo_app.services.tiles import render as tiles
 
 DEFAULT_BUDGET = 64 * 1024 * 1024  # bytes of tiles (both encodings) kept in memory
 GZIP_LEVEL = 1  # MVT shrinks to ~60 % at level 1 and barely further at 6, at 3x the time

@@ -34,7 +34,7 @@ from geo_app.layers.admin_units import in_force
 from geo_app.models import AdminLevel, AdminUnit, Classification, Indicator
 from geo_app.rules import load_classification
 from geo_app.services import audit
-from geo_app.services.derived import DerivedInputs, inputs_for_units
+from geo_app.services.classification.derived import DerivedInputs, inputs_for_units
 
 CLASSES: tuple[str, ...] = STORED_CLASSES
 """Every class a commune can be given, in legend order: type_1 … drug_free, insufficient_data."""

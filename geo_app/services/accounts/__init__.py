@@ -1,0 +1,1 @@
+"""Users, logging in and the scope each user may see and edit (least privilege)."""
