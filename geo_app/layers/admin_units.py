@@ -146,7 +146,7 @@ def _spec(level: str, name: str, vi: str, en: str, link: str | None, style: Styl
         style=style,
         link_field="link" if link else None,
         tiles=TileSpec(
-            "admin_unit",
+            "admin_units",
             *TILE_ZOOMS[level],
             properties=TILE_PROPERTIES,
             params=(("level", level), ("link", link or "")),

@@ -84,5 +84,5 @@ CULTIVATION_SITES = LayerSpec(
     tooltip_field="status",
     filters=("area", "date", "bbox", "status"),
     style=Style(color="#5b2a0a", weight=1.5, fill_opacity=0.6, fill_by=("status", STATUS_COLOURS)),
-    tiles=TileSpec("cultivation_sites", 9, properties=("status", "plant_count")),
+    tiles=TileSpec("cultivation", 9, properties=("status", "plant_count")),
 )
