@@ -34,7 +34,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +61,7 @@ from bench_load import (
     tile_bbox,
 )
 
+from geo_app import clock
 from geo_app.config import Settings
 from geo_app.db import embedded_cluster
 from geo_app.services.tiles import render as tile_service
@@ -147,7 +147,7 @@ def _raw_statement(tile: Tile) -> tuple[str, dict[str, Any]]:
     chosen = tuple((spec.name, mode) for spec, mode in tile_service.plan(specs, z))
     statement = tile_service.tile_statement(chosen, tuple(s.name for s in specs))
     compiled = statement.compile(dialect=postgresql.psycopg2.dialect())
-    values = tile_service.tile_params(z, x, y, date.today(), scope_unit_id=None)  # national
+    values = tile_service.tile_params(z, x, y, clock.today(), scope_unit_id=None)  # national
     return str(compiled), {**compiled.params, **values}
 
 

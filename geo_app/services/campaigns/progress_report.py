@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geo_app.errors import NotFound
+from geo_app.layers.filters import scope_filter
 from geo_app.models import AdminUnit, Campaign, CampaignTarget, Evaluation
-from geo_app.services.accounts.scope import OutOfScope, scope_filter, unit_in_scope
+from geo_app.services.accounts.scope import OutOfScope, unit_in_scope
 from geo_app.services.boundaries import areas
 from geo_app.services.campaigns.lookup import campaign_by_id
 
