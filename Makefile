@@ -45,6 +45,7 @@ lint: ## ruff (lint + format check), mypy and the import contracts of docs/ARCHI
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 pytest:
 	$(BIN)/pytest
