@@ -46,5 +46,5 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     errors.register(app)
-    app.add_template_global(context.summary_panel, "summary_panel")
+    app.add_template_global(context.panel_words, "panel_words")
     return app

@@ -19,8 +19,8 @@ def _functions(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
 
 
 def _length(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
-    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-    return (node.end_lineno or node.lineno) - first + 1
+    """From ``def`` to the last line (decorators, e.g. a command's options, not counted)."""
+    return (node.end_lineno or node.lineno) - node.lineno + 1
 
 
 def _sources() -> list[Path]:

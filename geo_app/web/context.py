@@ -49,6 +49,6 @@ def month_as_of() -> date:
     return as_of(request.args.get("month"), today=clock.today())
 
 
-def summary_panel(figures: Summary, language: Lang) -> dict[str, Any]:
+def panel_words(figures: Summary, language: Lang) -> dict[str, Any]:
     """The summary panel in ``language`` (a template global: ``_summary.html`` calls it)."""
     return summary_panel_view(figures, language, translator(language))
