@@ -257,6 +257,6 @@ def test_concurrent_writers_form_one_chain() -> None:
                 assert len({row.prev_hash for row in rows}) == 60  # no fork
                 assert audit.verify_chain(s) == []
                 first_at = s.scalar(sa.select(sa.func.min(AuditLog.at)))
-                assert first_at is not None and first_at <= datetime.now(UTC)
+                assert first_at is not None and first_at <= datetime.now(UTC)  # clock-ok
         finally:
             engine.dispose()

@@ -411,7 +411,7 @@ def test_subunit_coverage(world: World, code: str, on: date, expected: tuple[int
 
 
 def test_board_without_install_date_counts_from_its_entry(world: World) -> None:
-    later = date.today() + timedelta(days=2)
+    later = date.today() + timedelta(days=2)  # clock-ok: rows stamped now
     assert world.at("99002", later)["hamlets_with_good_board"] == 1
     assert world.at("99002", date(2025, 12, 31))["hamlets_with_good_board"] == 0
 

@@ -161,7 +161,7 @@ def _mark_loaded(
         DataLoad(
             name=DEMO_NAME,
             version=DEMO_VERSION,
-            loaded_at=datetime.now(UTC),
+            loaded_at=datetime.now(UTC),  # clock-ok: when the load ran
             summary=summary_doc,
             is_demo=True,
         )

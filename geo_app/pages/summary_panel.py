@@ -12,7 +12,7 @@ from geo_app.layers.base import Lang
 from geo_app.layers.classification import CLASS_COLOURS
 from geo_app.layers.facilities import AGEING_COLOURS
 from geo_app.layers.hotspots import STATUS_COLOURS
-from geo_app.layers.vocab import LABELS as VOCAB
+from geo_app.layers.vocab import label
 from geo_app.pages.common import Translate
 from geo_app.services.summary import AGEING_KEYS, CLASS_KEYS, HOTSPOT_KEYS, Coverage, Summary
 
@@ -60,7 +60,7 @@ def view(figures: Summary, lang: Lang, gettext: Translate) -> dict[str, Any]:
         "hotspots": [
             {
                 "key": key,
-                "label": _say(VOCAB["hotspot_status"][key], lang),
+                "label": label("hotspot_status", key, lang),
                 "colour": STATUS_COLOURS[key],
                 "count": number(figures.hotspots[key], lang),
             }
@@ -73,16 +73,11 @@ def view(figures: Summary, lang: Lang, gettext: Translate) -> dict[str, Any]:
     }
 
 
-def _say(pair: tuple[str, str], lang: Lang) -> str:
-    """A vocabulary label (a (Vietnamese, English) pair: it travels with the data)."""
-    return pair[0] if lang == "vi" else pair[1]
-
-
 def _class_row(figures: Summary, key: str, lang: Lang) -> dict[str, Any]:
     share = figures.class_share(key)
     return {
         "key": key,
-        "label": _say(VOCAB["classification_class"][key], lang),
+        "label": label("classification_class", key, lang),
         "colour": CLASS_COLOURS[key],
         "count": number(figures.classes[key], lang),
         "percent": percent(share, lang),
@@ -107,7 +102,7 @@ def _facility(
         "ageing": [
             {
                 "key": age,
-                "label": _say(VOCAB["ageing"][age], lang),
+                "label": label("ageing", age, lang),
                 "colour": AGEING_COLOURS[age],
                 "count": number(item.ageing[age], lang),
             }
