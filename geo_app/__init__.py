@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         campaign_map,
         context,
         errors,
+        headers,
         health,
         indicators,
         input_guard,
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.extensions["geo_app.settings"] = settings
     install_log_escaping(default_handler)
     input_guard.register(app)
+    headers.register(app, settings)
     i18n.init_app(app)
     url = database_url or resolve_database_url(settings)
     app.extensions["geo_app.engine"] = make_engine(url, connect_args={"connect_timeout": 5})
