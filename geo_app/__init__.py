@@ -14,15 +14,20 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     With neither ``database_url`` nor ``GEO_APP_DATABASE_URL``, the embedded cluster is started.
     """
+    from flask.logging import default_handler
+
     from geo_app import i18n
+    from geo_app.control_chars import install_log_escaping
     from geo_app.db import make_engine, resolve_database_url
     from geo_app.web import (
         auth,
         campaign_map,
         context,
         errors,
+        headers,
         health,
         indicators,
+        input_guard,
         layers_api,
         maps,
         tiles,
@@ -34,6 +39,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
     app.extensions["geo_app.settings"] = settings
+    install_log_escaping(default_handler)
+    input_guard.register(app)
+    headers.register(app, settings)
     i18n.init_app(app)
     url = database_url or resolve_database_url(settings)
     app.extensions["geo_app.engine"] = make_engine(url, connect_args={"connect_timeout": 5})

@@ -6,6 +6,7 @@ the package reads ``os.environ``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +35,10 @@ class Settings:
     basemap: str
     secret_key: str
     data_dir: Path
+    cookie_secure: bool | None = None
+    """``GEO_APP_COOKIE_SECURE``: the session cookie only over HTTPS, and HSTS. Unset (None):
+    ``geo-app serve`` turns it on unless it binds to a loopback address (see ``cookie_secure``
+    below); other ways of running the app (tests, ``flask run``) leave it off."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,7 +51,34 @@ class Settings:
             basemap=env.get("GEO_APP_BASEMAP", "none").strip() or "none",
             secret_key=env.get("GEO_APP_SECRET_KEY") or _state_secret(state),
             data_dir=Path(env.get("GEO_APP_DATA_DIR") or root / "data").resolve(),
+            cookie_secure=_switch("GEO_APP_COOKIE_SECURE", env.get("GEO_APP_COOKIE_SECURE")),
         )
+
+
+_ON = frozenset({"1", "true", "yes", "on"})
+_OFF = frozenset({"0", "false", "no", "off"})
+
+
+def _switch(name: str, text: str | None) -> bool | None:
+    """An on/off setting (1/0, true/false, yes/no, on/off); None when unset or empty."""
+    value = (text or "").strip().lower()
+    if not value:
+        return None
+    if value in _ON | _OFF:
+        return value in _ON
+    raise ValueError(f"{name}={text!r} is not on or off (1/0, true/false, yes/no, on/off)")
+
+
+def cookie_secure(setting: bool | None, host: str) -> bool:
+    """Whether a server bound to ``host`` sends the cookie only over HTTPS: the setting when
+    given, else on unless ``host`` is a loopback address (``make run`` serves 127.0.0.1 over
+    plain HTTP; anything reachable from elsewhere is expected behind HTTPS)."""
+    if setting is not None:
+        return setting
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host != "localhost"
 
 
 def pinned_today(environ: dict[str, str] | None = None) -> date | None:

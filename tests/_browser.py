@@ -21,12 +21,23 @@ FLAGS = [
 ]
 
 
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " + event.blockedURI);
+});
+"""
+"""Runs before the page's own scripts (outside its CSP), so every blocked script, handler or
+asset is a console error even where Chromium would not log one itself."""
+
+
 class PageWatch:
-    """Console errors, page errors, failed responses and every URL the page asked for."""
+    """Console errors (CSP violations among them), page errors, failed responses and every URL
+    the page asked for."""
 
     def __init__(self, page: Page) -> None:
         self.errors: list[str] = []
         self.requests: list[str] = []
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
         page.on("console", self._console)
         page.on("pageerror", self._page_error)
         page.on("request", self._request)

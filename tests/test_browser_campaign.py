@@ -79,7 +79,7 @@ def test_the_month_slider_redraws_the_campaign(
     page = _logged_in_page(browser, live_url, 1920, 1080)
     watch = PageWatch(page)
     page.goto(f"{live_url}/map/campaign/{tra_vinh}?month=2025-11", wait_until="networkidle")
-    page.wait_for_function(f"({COUNT_FILLS})({SHARES!r}) > 0")
+    page.wait_for_function(f"() => ({COUNT_FILLS})({SHARES!r}) > 0")
     headline = page.inner_text("#campaign-headline")
     assert headline.endswith("mục tiêu đã được công nhận; chỉ tiêu 21 (20 % của 104)")
     assert not headline.startswith("0/")
@@ -98,10 +98,10 @@ def test_the_month_slider_redraws_the_campaign(
     page.focus("#campaign-month")
     page.keyboard.press("Home")
     page.wait_for_function(
-        "document.getElementById('campaign-headline').textContent.startsWith('0/21 ')"
+        "() => document.getElementById('campaign-headline').textContent.startsWith('0/21 ')"
     )
-    page.wait_for_function(f"({COUNT_FILLS})({[GREY]!r}) > 0")
-    page.wait_for_function(f"({COUNT_FILLS})({SHARES!r}) === 0")
+    page.wait_for_function(f"() => ({COUNT_FILLS})({[GREY]!r}) > 0")
+    page.wait_for_function(f"() => ({COUNT_FILLS})({SHARES!r}) === 0")
     assert page.inner_text("#campaign-month-label") == "02/2025"
     assert "2025-02-28" in watch.tile_months("campaign_progress")
     assert "2025-02-28" in watch.tile_months("hotspots")
@@ -117,13 +117,13 @@ def test_the_month_slider_redraws_the_campaign(
     page.click("#campaign-play")
     assert page.get_attribute("#campaign-play", "aria-pressed") == "true"
     page.wait_for_function(
-        "document.getElementById('campaign-month-label').textContent !== '02/2025'",
+        "() => document.getElementById('campaign-month-label').textContent !== '02/2025'",
         timeout=10_000,
     )
     page.click("#campaign-play")
     assert page.get_attribute("#campaign-play", "aria-pressed") == "false"
     page.wait_for_function(
-        "document.getElementById('campaign-as-of').getAttribute('datetime') !== '2025-02-28'"
+        "() => document.getElementById('campaign-as-of').getAttribute('datetime') !== '2025-02-28'"
     )
     shown = page.get_attribute("#campaign-as-of", "datetime")
     assert shown is not None and shown >= "2025-03-31"
@@ -139,7 +139,7 @@ def test_clicking_a_target_opens_its_checklist(
     page = _logged_in_page(browser, live_url, 1280, 800)
     watch = PageWatch(page)
     page.goto(f"{live_url}/map/campaign/{tra_vinh}?month=2025-11", wait_until="networkidle")
-    page.wait_for_function(f"({COUNT_FILLS})({SHARES!r}) > 0")
+    page.wait_for_function(f"() => ({COUNT_FILLS})({SHARES!r}) > 0")
     # Hotspots off (they could lie on top), then a pixel that only a target polygon covers.
     x, y = page.evaluate(INSIDE_A_TARGET, SHARES)
     page.mouse.click(x, y)
@@ -200,7 +200,9 @@ def test_the_summary_panel_follows_the_month_slider(
 
     page.focus("#campaign-month")
     page.keyboard.press("Home")
-    page.wait_for_function("document.getElementById('summary-panel').dataset.on === '2025-02-28'")
+    page.wait_for_function(
+        "() => document.getElementById('summary-panel').dataset.on === '2025-02-28'"
+    )
     february = page.locator("#summary-panel").inner_text()
     assert "Tính đến 28/02/2025" in february and february != november
     assert page.locator("#summary-panel").count() == 1  # replaced, not piled up

@@ -73,7 +73,7 @@ def test_api_round_trip_with_basic_credentials(world: World) -> None:
         ]
     }
     read = client.get(READ, auth=("commander86", PASSWORD))
-    assert read.headers["Cache-Control"] == "no-store"
+    assert read.headers["Cache-Control"] == "private, no-store"
     row = read.get_json()
     assert row["version"] == 1 and row["drug_users"] == 7 and row["households_total"] is None
     row["households_total"] = 300

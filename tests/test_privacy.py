@@ -155,3 +155,69 @@ def test_an_officer_of_one_commune_sees_only_that_commune(
     assert len(mine) == inside
     province = log_in(app.test_client(), "vinhlong")
     assert len(mine) < len(province.get("/api/layers/hotspots/features").get_json()["features"])
+
+
+VIEWER_LOGIN = "xem.vinhlong"
+SENSITIVE = ("notes", "case_ref")
+
+
+def _sensitive_values(session: Session) -> list[str]:
+    """The notes and case references of the hotspots in province 86 (the viewer's scope)."""
+    rows = session.execute(
+        sa.text(
+            "SELECT h.notes, h.case_ref FROM hotspot h, admin_unit p WHERE p.code = '86' "
+            "AND p.valid_to IS NULL AND ST_Covers(p.geom, h.geom) AND h.deleted_at IS NULL"
+        )
+    ).all()
+    return sorted({value for row in rows for value in row if value})
+
+
+def test_a_viewer_never_gets_notes_or_case_references(app: Flask, demo_session: Session) -> None:
+    values = _sensitive_values(demo_session)
+    assert values, "the demo hotspots of 86 have notes to hide"
+    viewer = log_in(app.test_client(), VIEWER_LOGIN)
+    collection = viewer.get("/api/layers/hotspots/features?limit=1000").get_json()
+    assert collection["features"]
+    for item in collection["features"]:
+        assert not set(SENSITIVE) & set(item["properties"])
+    one = viewer.get(
+        f"/api/layers/hotspots/features/{collection['features'][0]['properties']['id']}"
+    )
+    assert one.status_code == 200 and not set(SENSITIVE) & set(one.get_json()["properties"])
+    for path in ["/map/province/86", "/map/commune/29410", "/api/summary?area=86"]:
+        text = viewer.get(path).get_data(as_text=True)
+        assert not [v for v in values if v in text], path
+
+
+def test_tiles_never_carry_notes_or_case_references(
+    app: Flask, national_client: FlaskClient, demo_session: Session
+) -> None:
+    lon, lat = demo_session.execute(sa.text(IN_86)).one()
+    x, y = tile_of(lon, lat, 14)
+    viewer = log_in(app.test_client(), VIEWER_LOGIN)
+    for client in (viewer, national_client):
+        layers = tile_layers(client, f"/tiles/points/14/{x}/{y}.mvt")
+        assert features_in(layers, "hotspots") >= 1
+        for feature in layers["hotspots"]["features"]:
+            assert not set(SENSITIVE) & set(feature["properties"])
+
+
+def test_the_notes_field_is_short_and_warns_against_identity_data(app: Flask) -> None:
+    viewer = log_in(app.test_client(), VIEWER_LOGIN)
+    layers = viewer.get("/api/layers").get_json()
+    hotspots = next(layer for layer in layers["layers"] if layer["name"] == "hotspots")
+    notes = next(f for f in hotspots["fields"] if f["name"] == "notes")
+    assert notes["sensitive"] is True and notes["max_length"] == 500
+    assert "họ tên" in notes["help"]["vi"] and "names" in notes["help"]["en"]
+
+
+def test_the_database_refuses_notes_over_500_characters(demo_session: Session) -> None:
+    hotspot = demo_session.scalar(sa.text("SELECT min(id) FROM hotspot"))
+    demo_session.execute(
+        sa.text("UPDATE hotspot SET notes = :n WHERE id = :id"), {"n": "x" * 500, "id": hotspot}
+    )
+    with pytest.raises(sa.exc.IntegrityError, match="ck_hotspot_notes_short"):
+        demo_session.execute(
+            sa.text("UPDATE hotspot SET notes = :n WHERE id = :id"),
+            {"n": "x" * 501, "id": hotspot},
+        )

@@ -21,7 +21,9 @@ class Field:
     ``vocabulary`` names the code → label vocabulary of a coded column; ``label_column`` is the
     query column holding that label in the request's language, shown in popups and tooltips in
     place of the code. ``codes`` closes a coded column that has no vocabulary. ``sensitive``
-    fields never reach viewers, tiles, or anything that leaves the police.
+    fields never reach viewers, tiles, or anything that leaves the police. ``max_length``
+    bounds a text (the database holds the same bound); ``help_vi``/``help_en`` is what a form
+    shows under the field, e.g. what must not be written in it.
     """
 
     name: str
@@ -35,9 +37,16 @@ class Field:
     exported: bool = False
     editable: bool = False
     sensitive: bool = False
+    max_length: int | None = None
+    help_vi: str = ""
+    help_en: str = ""
 
     def label(self, lang: Lang) -> str:
         return self.label_vi if lang == "vi" else self.label_en
+
+    def help(self, lang: Lang) -> str:
+        """The form's help text under the field ("" when it has none)."""
+        return self.help_vi if lang == "vi" else self.help_en
 
     @property
     def shown_column(self) -> str:
@@ -61,6 +70,8 @@ class Field:
             "exported": self.exported,
             "editable": self.editable,
             "sensitive": self.sensitive,
+            "max_length": self.max_length,
+            "help": {"vi": self.help_vi, "en": self.help_en} if self.help_vi else None,
         }
 
 

@@ -17,6 +17,7 @@ from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, Field, exporte
 from geo_app.layers.filters import apply_filters
 from geo_app.layers.vocab import ageing_sql, label_sql
 from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
+from geo_app.models.features import NOTES_MAX_LENGTH
 
 STATUS_COLOURS = HOTSPOT_STATUSES.colours
 
@@ -110,7 +111,22 @@ HOTSPOTS = LayerSpec(
         ),
         Field("ageing", "str", "Thời gian từ lần kiểm tra", "Since verified", vocabulary="ageing"),
         Field("case_ref", "str", "Số hồ sơ vụ việc", "Case reference", sensitive=True),
-        Field("notes", "str", "Ghi chú", "Notes", sensitive=True),
+        Field(
+            "notes",
+            "str",
+            "Ghi chú",
+            "Notes",
+            sensitive=True,
+            max_length=NOTES_MAX_LENGTH,
+            help_vi=(
+                "Không ghi họ tên, địa chỉ nhà riêng hay bất kỳ thông tin nhận dạng nào của "
+                "người nghiện, đối tượng hay người báo tin."
+            ),
+            help_en=(
+                "Do not write names, home addresses or anything else that identifies a drug "
+                "user, a suspect or an informant."
+            ),
+        ),
         DEMO,
     ),
     id_field="id",

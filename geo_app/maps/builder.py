@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -355,14 +356,31 @@ def fit(fmap: folium.Map, south_west_north_east: tuple[float, float, float, floa
     bounds.add_to(fmap)
 
 
-def components(fmap: folium.Map, static_url: Callable[[str], str], lang: Lang) -> MapComponents:
-    """Render to page components with local JS/CSS (no CDN), plus the layer control."""
+def components(
+    fmap: folium.Map, static_url: Callable[[str], str], lang: Lang, *, nonce: str = ""
+) -> MapComponents:
+    """Render to page components with local JS/CSS (no CDN), plus the layer control.
+
+    ``nonce`` (the response's Content-Security-Policy nonce) goes onto every ``<script>`` tag
+    folium writes into the head and the map's HTML; the template puts it on the tag around
+    ``script``.
+    """
     folium.LayerControl(collapsed=True).add_to(fmap)
     root = cast(Figure, fmap.get_root())
     localize(root, static_url)
     root.render()
     return MapComponents(
-        header=Markup(root.header.render()),
-        html=Markup(root.html.render()),
+        header=_with_nonce(root.header.render(), nonce),
+        html=_with_nonce(root.html.render(), nonce),
         script=Markup(root.script.render()),
     )
+
+
+_SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
+
+
+def _with_nonce(rendered: str, nonce: str) -> Markup:
+    """``rendered`` (folium's own HTML) with ``nonce`` on its script tags."""
+    if not nonce:
+        return Markup(rendered)
+    return Markup(_SCRIPT_TAG.sub(f'<script nonce="{html.escape(nonce, quote=True)}"', rendered))

@@ -98,6 +98,10 @@ def _unit_fk(*, nullable: bool = False) -> MappedColumn[Any]:
     return mapped_column(BigInteger, ForeignKey("admin_unit.id"), nullable=nullable)
 
 
+NOTES_MAX_LENGTH = 500
+"""A hotspot's notes stay short: a place's description, never a person's file (issue 9)."""
+
+
 class Hotspot(FeatureMixin, Base):
     """A place of drug activity; its dated history is in ``hotspot_status_change``."""
 
@@ -112,6 +116,7 @@ class Hotspot(FeatureMixin, Base):
         ),
         CheckConstraint("status <> 'cleared' OR cleared_on IS NOT NULL", name="cleared_dated"),
         CheckConstraint("status <> 'relapsed' OR relapsed_on IS NOT NULL", name="relapsed_dated"),
+        CheckConstraint(f"char_length(notes) <= {NOTES_MAX_LENGTH}", name="notes_short"),
         Index("ix_hotspot_geom", "geom", postgresql_using="gist"),
         Index("ix_hotspot_admin_unit_id", "admin_unit_id"),
     )

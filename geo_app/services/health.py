@@ -6,11 +6,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 
+def database_reachable(engine: Engine) -> None:
+    """One round trip to the database; raises if it cannot be reached."""
+    with engine.connect() as conn:
+        conn.scalar(sa.text("SELECT 1"))
+
+
 def database_status(engine: Engine) -> dict[str, object]:
-    """PostgreSQL and PostGIS versions and whether demo data is loaded; raises if unreachable."""
+    """PostgreSQL, PostGIS, GEOS and PROJ versions and whether demo data is loaded (for an
+    admin: anyone else learns only that the database is up); raises if unreachable."""
     with engine.connect() as conn:
         postgis = conn.scalar(sa.text("SELECT postgis_lib_version()"))
         full = conn.scalar(sa.text("SELECT postgis_full_version()"))
+        geos = conn.scalar(sa.text("SELECT postgis_geos_version()"))
+        proj = conn.scalar(sa.text("SELECT postgis_proj_version()"))
         server = conn.scalar(sa.text("SHOW server_version"))
         has_meta = conn.scalar(sa.text("SELECT to_regclass('public.data_load') IS NOT NULL"))
         demo = bool(has_meta) and bool(
@@ -24,6 +33,8 @@ def database_status(engine: Engine) -> dict[str, object]:
         "postgres": server,
         "postgis": postgis,
         "postgis_full": full,
+        "geos": geos,
+        "proj": proj,
         "schema_revision": revision,
         "demo_data": demo,
     }

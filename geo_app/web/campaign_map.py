@@ -21,6 +21,7 @@ from geo_app.maps import builder, page_maps
 from geo_app.pages import campaign as pages
 from geo_app.web import access
 from geo_app.web.context import read_session, settings
+from geo_app.web.headers import csp_nonce
 
 bp = Blueprint("campaign_map", __name__)
 access.require_login(bp)
@@ -68,7 +69,7 @@ def campaign_page(campaign_id: int) -> str:
         report=page.report,
         timeline=page.timeline,
         months=list(page.months),
-        map=builder.components(fmap, _static, reader.lang),
+        map=builder.components(fmap, _static, reader.lang, nonce=csp_nonce()),
         page_config=_page_config(page, fmap, grids),
         lang=reader.lang,
         demo=page.demo,

@@ -1,4 +1,8 @@
-"""``/healthz``: is the app up and can it reach PostGIS (503 when it cannot)."""
+"""``/healthz``: is the app up and can it reach PostGIS (503 when it cannot).
+
+Anyone (a load balancer, a container's health check) learns only ``ok`` or ``unavailable``;
+the software versions help an attacker pick an exploit, so only a logged-in admin sees them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from geo_app import __version__
-from geo_app.services.health import database_status
+from geo_app.models import Role
+from geo_app.services.health import database_reachable, database_status
+from geo_app.web.auth import current_user
 from geo_app.web.context import engine
 
 bp = Blueprint("health", __name__)
@@ -15,10 +21,11 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     try:
+        database_reachable(engine())
+        user = current_user()
+        if user is None or user.role != Role.admin:
+            return jsonify({"status": "ok"}), 200
         status = database_status(engine())
-    except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        return jsonify(
-            {"status": "unavailable", "database": "down", "error": reason, "version": __version__}
-        ), 503
+    except SQLAlchemyError:
+        return jsonify({"status": "unavailable"}), 503
     return jsonify({"status": "ok", "version": __version__, **status}), 200

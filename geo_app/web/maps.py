@@ -24,6 +24,7 @@ from geo_app.pages.national import national_page
 from geo_app.pages.province import province_page
 from geo_app.web.access import home_path, require_login, viewer
 from geo_app.web.context import lang, read_session, settings
+from geo_app.web.headers import csp_nonce
 
 bp = Blueprint("maps", __name__)
 require_login(bp)
@@ -62,7 +63,9 @@ class MapPage(Protocol):
 def _render(page: MapPage, fmap: folium.Map) -> str:
     """The map page template around the drawn map, in the page's language."""
     language = lang()
-    parts = builder.components(fmap, lambda path: url_for("static", filename=path), language)
+    parts = builder.components(
+        fmap, lambda path: url_for("static", filename=path), language, nonce=csp_nonce()
+    )
     return render_template(
         "map_page.html",
         page=page,
