@@ -91,7 +91,7 @@ _LOOKUP = (
     )
     .select_from(ACCOUNT_FROM.join(_SESSIONS, _SESSIONS.c.user_id == User.__table__.c.id))
     .where(
-        _SESSIONS.c.token_hash == sa.bindparam("token_hash"),
+        _SESSIONS.c.token_hash == sa.bindparam("hashed_id"),
         User.__table__.c.is_active,
         _SESSIONS.c.last_seen_at > sa.func.now() - sa.bindparam("idle", type_=sa.Interval),
         _SESSIONS.c.created_at > sa.func.now() - sa.bindparam("max_age", type_=sa.Interval),
@@ -99,7 +99,7 @@ _LOOKUP = (
 )
 _TOUCH = (
     sa.update(_SESSIONS)
-    .where(_SESSIONS.c.token_hash == sa.bindparam("token_hash"))
+    .where(_SESSIONS.c.token_hash == sa.bindparam("hashed_id"))
     .values(last_seen_at=sa.func.now())
 )
 
@@ -112,10 +112,10 @@ def lookup(
     connection (or commit after)."""
     hashed = token_hash(raw_id)
     row = connection.execute(
-        _LOOKUP, {"token_hash": hashed, "idle": idle, "max_age": max_age}
+        _LOOKUP, {"hashed_id": hashed, "idle": idle, "max_age": max_age}
     ).one_or_none()
     if row is None:
         return None
     if row.stale:
-        connection.execute(_TOUCH, {"token_hash": hashed})
+        connection.execute(_TOUCH, {"hashed_id": hashed})
     return Live(account_of(row), row.csrf_token)
