@@ -7,8 +7,8 @@ for ``idle`` or ``max_age`` after the login; both are settings (``geo_app.config
 are the database's ``now()``: expiry is about real time, not the app's business "today".
 
 The per-request check (``lookup``) is one indexed Core read on a bare connection that returns
-the account and the session's validity together; ``last_seen_at`` is written at most once a
-``TOUCH_EVERY``, not on every request.
+the account and the session's validity together (prepared once per connection); ``last_seen_at``
+is written at most once a ``TOUCH_EVERY``, not on every request.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import psycopg2
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -87,11 +88,14 @@ _LOOKUP = (
     sa.select(
         *ACCOUNT_COLUMNS,
         _SESSIONS.c.csrf_token,
-        (_SESSIONS.c.last_seen_at < sa.func.now() - TOUCH_EVERY).label("stale"),
+        (
+            _SESSIONS.c.last_seen_at
+            < sa.func.now() - sa.bindparam("touch_every", type_=sa.Interval)
+        ).label("stale"),
     )
     .select_from(ACCOUNT_FROM.join(_SESSIONS, _SESSIONS.c.user_id == User.__table__.c.id))
     .where(
-        _SESSIONS.c.token_hash == sa.bindparam("hashed_id"),
+        _SESSIONS.c.token_hash == sa.bindparam("hashed_id", type_=sa.Text),
         User.__table__.c.is_active,
         _SESSIONS.c.last_seen_at > sa.func.now() - sa.bindparam("idle", type_=sa.Interval),
         _SESSIONS.c.created_at > sa.func.now() - sa.bindparam("max_age", type_=sa.Interval),
@@ -102,6 +106,25 @@ _TOUCH = (
     .where(_SESSIONS.c.token_hash == sa.bindparam("hashed_id"))
     .values(last_seen_at=sa.func.now())
 )
+LOOKUP_NAME = "geo_app_session_lookup"
+"""The lookup is PREPAREd once per connection under this name: planning the three-table join
+cost more than running it (~0.2 ms against ~0.03 ms), and a prepared statement is planned once.
+(A transaction-pooling proxy such as PgBouncer in transaction mode would need this switched off.)
+"""
+
+
+def _prepared(statement: sa.Select[Any]) -> tuple[str, str]:
+    """``PREPARE`` and ``EXECUTE`` texts for a Core statement, its binds in order by name."""
+    dialect = psycopg2.dialect(paramstyle="numeric_dollar")
+    compiled = statement.compile(dialect=dialect)
+    names = list(compiled.positiontup or [])
+    types = ", ".join(str(compiled.binds[n].type.compile(dialect=dialect)) for n in names)
+    prepare = f"PREPARE {LOOKUP_NAME} ({types}) AS {compiled.string}"
+    execute = f"EXECUTE {LOOKUP_NAME} ({', '.join(f'%({n})s' for n in names)})"
+    return prepare, execute
+
+
+_PREPARE, _EXECUTE = _prepared(_LOOKUP)
 
 
 def lookup(
@@ -110,10 +133,12 @@ def lookup(
     """The live session behind ``raw_id`` with its active account, or None (unknown, ended,
     expired, or the user deactivated). Commits its own touch, so give it an autocommit
     connection (or commit after)."""
+    if not connection.info.get(LOOKUP_NAME):  # once per database connection
+        connection.exec_driver_sql(_PREPARE)
+        connection.info[LOOKUP_NAME] = True
     hashed = token_hash(raw_id)
-    row = connection.execute(
-        _LOOKUP, {"hashed_id": hashed, "idle": idle, "max_age": max_age}
-    ).one_or_none()
+    params = {"hashed_id": hashed, "idle": idle, "max_age": max_age, "touch_every": TOUCH_EVERY}
+    row = connection.exec_driver_sql(_EXECUTE, params).one_or_none()
     if row is None:
         return None
     if row.stale:
