@@ -9,10 +9,12 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+SESSION_IDLE_HOURS = 8
+SESSION_MAX_DAYS = 7
 
 
 def project_dir() -> Path:
@@ -35,6 +37,10 @@ class Settings:
     basemap: str
     secret_key: str
     data_dir: Path
+    session_idle: timedelta
+    """A login session unused this long ends (``GEO_APP_SESSION_IDLE_HOURS``, default 8)."""
+    session_max_age: timedelta
+    """A login session ends this long after the login (``GEO_APP_SESSION_MAX_DAYS``, default 7)."""
     cookie_secure: bool | None = None
     """``GEO_APP_COOKIE_SECURE``: the session cookie only over HTTPS, and HSTS. Unset (None):
     ``geo-app serve`` turns it on unless it binds to a loopback address (see ``cookie_secure``
@@ -51,8 +57,28 @@ class Settings:
             basemap=env.get("GEO_APP_BASEMAP", "none").strip() or "none",
             secret_key=env.get("GEO_APP_SECRET_KEY") or _state_secret(state),
             data_dir=Path(env.get("GEO_APP_DATA_DIR") or root / "data").resolve(),
+            session_idle=timedelta(
+                hours=_positive(env, "GEO_APP_SESSION_IDLE_HOURS", SESSION_IDLE_HOURS)
+            ),
+            session_max_age=timedelta(
+                days=_positive(env, "GEO_APP_SESSION_MAX_DAYS", SESSION_MAX_DAYS)
+            ),
             cookie_secure=_switch("GEO_APP_COOKIE_SECURE", env.get("GEO_APP_COOKIE_SECURE")),
         )
+
+
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    """A positive number from ``env[name]`` (``default`` when unset); a clear error otherwise."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1e6:
+        raise ValueError(f"{name}={text!r} is not a positive number")
+    return value
 
 
 _ON = frozenset({"1", "true", "yes", "on"})

@@ -50,6 +50,9 @@ EXPECTED_TABLES = frozenset(
         "admin_unit_tile",
         "layer_edit",
         "layer_version",
+        # Login sessions and failed-login counters (migration 0007).
+        "app_session",
+        "login_failure",
     }
 )
 

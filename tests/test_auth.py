@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pytest
 import sqlalchemy as sa
+from conftest import log_in as conftest_log_in
 from conftest import make_settings
 from flask import Flask
 from flask.testing import FlaskClient
@@ -22,6 +23,9 @@ from sqlalchemy.orm import Session
 
 from geo_app import create_app
 from geo_app.models import AdminUnit
+from geo_app.services.accounts import login as login_service
+from geo_app.services.accounts import users
+from geo_app.services.accounts.credentials import CredentialCache
 from geo_app.services.accounts.login import authenticate
 from geo_app.services.accounts.scope import unit_in_scope
 from geo_app.services.accounts.users import create_user
@@ -231,3 +235,116 @@ def test_scope_by_parent_chain_and_by_space(world: World) -> None:
         assert not unit_in_scope(session, ids["86"], ids["79"])
         assert not unit_in_scope(session, ids["29500"], ids["86"])  # never upwards
         assert not unit_in_scope(session, ids["29500"], ids["84"])  # nor a larger old unit
+
+
+# -- HTTP Basic, remembered ------------------------------------------------------------------------
+
+API = "/api/indicators?unit=29500&month=2025-11"
+
+
+@pytest.fixture
+def scrypt_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every password check the login service makes (the real one still runs)."""
+    calls: list[str] = []
+    real = login_service.check_password_hash
+
+    def counting(hashed: str, password: str) -> bool:
+        calls.append(password)
+        return real(hashed, password)
+
+    monkeypatch.setattr(login_service, "check_password_hash", counting)
+    return calls
+
+
+def _change(world: World, change: Callable[[Session], int]) -> None:
+    with Session(world.engine) as session, session.begin():
+        change(session)
+
+
+def test_basic_checks_are_remembered_and_a_password_change_ends_them(
+    world: World, scrypt_calls: list[str]
+) -> None:
+    client = world.app.test_client()
+    for _ in range(3):
+        assert client.get(API, auth=("staff86", PASSWORD)).status_code == 200
+    assert len(scrypt_calls) == 1  # one scrypt, then remembered
+    assert client.get(API, auth=("staff86", "wrong-password")).status_code == 401
+    assert len(scrypt_calls) == 2  # a wrong password is never remembered
+    new = "mat-khau-moi-2"
+    _change(world, lambda s: users.set_password(s, login="staff86", password=new, actor="t"))
+    assert client.get(API, auth=("staff86", PASSWORD)).status_code == 401
+    assert client.get(API, auth=("staff86", new)).status_code == 200
+
+
+def test_remembered_basic_checks_follow_role_and_activity_changes(world: World) -> None:
+    client = world.app.test_client()
+    body = {"rows": []}
+    headers = {"Content-Type": "application/json"}
+    auth = ("staff86", PASSWORD)
+    assert client.get(API, auth=auth).status_code == 200
+    assert client.post("/api/indicators", json=body, auth=auth).status_code != 403
+    _change(
+        world,
+        lambda s: users.set_role(s, login="staff86", role="viewer", scope_code="86", actor="t"),
+    )
+    assert client.post("/api/indicators", json=body, headers=headers, auth=auth).status_code == 403
+    _change(world, lambda s: users.set_active(s, login="staff86", active=False, actor="t"))
+    assert client.get(API, auth=auth).status_code == 401
+
+
+def test_the_credential_cache_forgets_after_its_time() -> None:
+    now = [1000.0]
+    cache = CredentialCache(b"secret", seconds=60, clock=lambda: now[0])
+    cache.put("Staff86", "pw", 7, "tag")
+    found = cache.get(" staff86 ", "pw")
+    assert found is not None and (found.user_id, found.password_tag) == (7, "tag")
+    assert cache.get("staff86", "other") is None
+    now[0] += 61
+    assert cache.get("staff86", "pw") is None
+    assert b"pw" not in repr(cache.__dict__).encode()
+
+
+# -- who is logged in ------------------------------------------------------------------------------
+
+
+def _bar(html: str) -> str:
+    match = re.search(r'<div class="userbar">(.*?)</div>', html, re.S)
+    assert match, html[:2000]
+    return match.group(1)
+
+
+def test_every_page_shows_who_is_logged_in(world: World) -> None:
+    client = world.app.test_client()
+    assert log_in(client, "staff86") == 302
+    bar = _bar(client.get("/indicators/29500/2025-11").get_data(as_text=True))
+    assert "staff86" in bar and "Cán bộ tham mưu" in bar and "Tỉnh Vĩnh Long (86)" in bar
+    english = _bar(client.get("/indicators/29500/2025-11?lang=en").get_data(as_text=True))
+    assert "Staff officer" in english
+    error = client.get("/indicators/99999/2025-11")
+    assert error.status_code == 404 and "staff86" in _bar(error.get_data(as_text=True))
+    admin = world.app.test_client()
+    assert log_in(admin, "admin1") == 302
+    bar = _bar(admin.get("/indicators/29500/2025-11").get_data(as_text=True))
+    assert "Quản trị hệ thống" in bar and "toàn quốc" in bar
+    assert 'class="userbar"' not in world.app.test_client().get("/login").get_data(as_text=True)
+
+
+def test_map_pages_show_the_user_and_its_logout_button_works(app: Flask) -> None:
+    client = conftest_log_in(app.test_client(), "xem.vinhlong")
+    province = "/map/province/86"
+    pages = {province: 200, f"{province}?lang=en": 200, "/map/commune/29410": 200}
+    pages["/map/province/79"] = 403  # outside the scope: the error page has the bar too
+    for path, status in pages.items():
+        page = client.get(path)
+        assert page.status_code == status, path
+        bar = _bar(page.get_data(as_text=True))
+        assert "xem.vinhlong" in bar and ("Người xem" in bar or "Viewer" in bar), path
+    form = re.search(
+        r'<form method="post" action="([^"]+)" class="userbar-logout">\s*'
+        r'<input type="hidden" name="csrf_token" value="([^"]+)">',
+        client.get(province).get_data(as_text=True),
+    )
+    assert form and form.group(1) == "/logout"
+    response = client.post(form.group(1), data={"csrf_token": form.group(2)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert client.get(province).status_code == 302

@@ -1,51 +1,114 @@
-"""geo-app create-user: accounts, roles and scopes."""
+"""geo-app create-user, set-password, set-role, deactivate-user, activate-user: accounts, roles
+and scopes. Every change to an existing account ends that user's login sessions at once."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from geo_app.cli.base import actor, engine_for, fail, main
 from geo_app.config import Settings
+from geo_app.domain.vocabulary import USER_ROLES
 from geo_app.embedded_pg import EmbeddedDatabaseError
 from geo_app.errors import GeoAppError
+
+ROLE = click.Choice(USER_ROLES.codes)
+SCOPE_HELP = "Code of the unit whose subtree the user may see (required unless admin)."
+
+
+def _password(from_stdin: bool) -> str:
+    """From standard input, or asked twice without echo; never from the command line."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _in_transaction(work: Callable[[Session], Any]) -> Any:
+    """Run ``work`` in one transaction; expected errors end the command with a message."""
+    from geo_app.db import session_scope
+
+    try:
+        engine = engine_for(Settings.from_env())
+        with session_scope(engine) as session, session.begin():
+            return work(session)
+    except (GeoAppError, EmbeddedDatabaseError) as error:
+        fail(error)
 
 
 @main.command("create-user")
 @click.argument("login")
-@click.option(
-    "--role", required=True, type=click.Choice(["admin", "commander", "staff", "officer", "viewer"])
-)
-@click.option(
-    "--scope",
-    "scope_code",
-    default=None,
-    help="Code of the unit whose subtree the user may see (required unless admin).",
-)
+@click.option("--role", required=True, type=ROLE)
+@click.option("--scope", "scope_code", default=None, help=SCOPE_HELP)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(login: str, role: str, scope_code: str | None, password_stdin: bool) -> None:
     """Create a user account (the password is asked for, never given on the command line)."""
-    from geo_app.db import session_scope
     from geo_app.services.accounts.users import create_user as run
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        engine = engine_for(Settings.from_env())
-        with session_scope(engine) as session, session.begin():
-            user = run(
+    password = _password(password_stdin)
+    created = _in_transaction(
+        lambda session: (
+            run(
                 session,
                 login=login,
                 password=password,
                 role=role,
                 scope_code=scope_code,
                 actor=actor(),
-            )
-            created = user.login
-    except (GeoAppError, EmbeddedDatabaseError) as error:
-        fail(error)
-        return
+            ).login
+        )
+    )
     click.echo(f"user {created} created ({role}, scope {scope_code or 'national'})")
+
+
+@main.command("set-password")
+@click.argument("login")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password(login: str, password_stdin: bool) -> None:
+    """Give a user a new password; the user's open sessions end."""
+    from geo_app.services.accounts.users import set_password as run
+
+    password = _password(password_stdin)
+    ended = _in_transaction(
+        lambda session: run(session, login=login, password=password, actor=actor())
+    )
+    click.echo(f"password of {login} changed; {ended} session(s) ended")
+
+
+@main.command("set-role")
+@click.argument("login")
+@click.option("--role", required=True, type=ROLE)
+@click.option("--scope", "scope_code", default=None, help=SCOPE_HELP)
+def set_role(login: str, role: str, scope_code: str | None) -> None:
+    """Change a user's role and scope; the user's open sessions end."""
+    from geo_app.services.accounts.users import set_role as run
+
+    ended = _in_transaction(
+        lambda session: run(session, login=login, role=role, scope_code=scope_code, actor=actor())
+    )
+    click.echo(f"{login} is now {role}, scope {scope_code or 'national'}; {ended} session(s) ended")
+
+
+def _set_active(login: str, active: bool) -> None:
+    from geo_app.services.accounts.users import set_active as run
+
+    ended = _in_transaction(lambda session: run(session, login=login, active=active, actor=actor()))
+    state = "active" if active else "deactivated"
+    click.echo(f"{login} {state}; {ended} session(s) ended")
+
+
+@main.command("deactivate-user")
+@click.argument("login")
+def deactivate_user(login: str) -> None:
+    """Stop a user logging in; the user's open sessions end at once."""
+    _set_active(login, False)
+
+
+@main.command("activate-user")
+@click.argument("login")
+def activate_user(login: str) -> None:
+    """Let a deactivated user log in again."""
+    _set_active(login, True)

@@ -230,6 +230,18 @@ CRITERION_VERDICTS = _vocabulary(
     Term("not_checked", "Chưa kiểm tra", "Not checked"),
 )
 
+# -- users ----------------------------------------------------------------------------------------
+
+USER_ROLES = _vocabulary(
+    "user_role",
+    Term("admin", "Quản trị hệ thống", "Administrator"),
+    Term("commander", "Chỉ huy", "Commander"),
+    Term("staff", "Cán bộ tham mưu", "Staff officer"),
+    Term("officer", "Cán bộ địa bàn", "Field officer"),
+    Term("viewer", "Người xem", "Viewer"),
+)
+"""What a login may do (DESIGN §1); the labels are shown beside the login on every page."""
+
 VOCABULARIES: dict[str, Vocabulary] = {
     v.name: v
     for v in (
@@ -246,6 +258,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         CAMPAIGN_PROGRESS,
         EVALUATION_VERDICTS,
         CRITERION_VERDICTS,
+        USER_ROLES,
     )
 }
 """Every vocabulary by name (the names of the database enums where there is one)."""

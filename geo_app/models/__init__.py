@@ -29,6 +29,7 @@ from geo_app.models.features import (
 )
 from geo_app.models.indicators import COUNT_COLUMNS, Classification, Indicator
 from geo_app.models.meta import DataLoad
+from geo_app.models.sessions import AppSession, LoginFailure
 from geo_app.models.tiles import AdminUnitTile, LayerEdit, LayerVersion
 from geo_app.models.users import Role, User
 
@@ -40,6 +41,7 @@ __all__ = [
     "AdminLevel",
     "AdminUnit",
     "AdminUnitTile",
+    "AppSession",
     "AuditLog",
     "Base",
     "Campaign",
@@ -63,6 +65,7 @@ __all__ = [
     "Indicator",
     "LayerEdit",
     "LayerVersion",
+    "LoginFailure",
     "Phase",
     "ProvinceTarget",
     "Role",

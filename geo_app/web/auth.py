@@ -1,11 +1,19 @@
-"""Login, logout and the request's user: a signed session cookie, or HTTP Basic for scripts.
+"""Login, logout and the request's user: a server-side session, or HTTP Basic for scripts.
 
-Browsers log in with the form and carry Flask's signed session cookie (HttpOnly, SameSite=Lax);
-every state-changing request from a browser also carries the session's CSRF token, as the form
-field ``csrf_token`` or the header ``X-CSRF-Token``. Scripts may instead send HTTP Basic
-credentials on each ``/api/`` request (``curl -u login:password``); such requests need no CSRF
-token because a browser cannot be tricked into sending them: the API only accepts
-``application/json`` bodies, which a cross-site form cannot produce.
+Browsers log in with the form; the signed session cookie (HttpOnly, SameSite=Lax) then carries
+only a random session id, checked against ``app_session`` on every request (see
+``services/accounts/sessions.py``): logout, a password, role, scope or activity change, idle
+time and the absolute lifetime end it on the server. Every state-changing request from a
+browser also carries the session's CSRF token, as the form field ``csrf_token`` or the header
+``X-CSRF-Token`` (before login, the token lives in the cookie). Scripts may instead send HTTP
+Basic credentials on each ``/api/`` request (``curl -u login:password``); such requests need no
+CSRF token because a browser cannot be tricked into sending them: the API only accepts
+``application/json`` bodies, which a cross-site form cannot produce. A verified Basic check is
+remembered for a minute (``services/accounts/credentials.py``).
+
+Both doors sit behind the login throttle (``services/accounts/throttle.py``): a refused attempt
+answers 429 with ``Retry-After``. The client address is ``request.remote_addr``; behind a
+reverse proxy, wrap the app in werkzeug's ``ProxyFix`` so it is the client's, not the proxy's.
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta, timezone
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -21,6 +31,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     g,
     jsonify,
     redirect,
@@ -31,32 +42,88 @@ from flask import (
 )
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import gettext
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
-from geo_app.db import session_scope
+from geo_app.db import make_engine, session_scope
+from geo_app.domain.vocabulary import USER_ROLES
 from geo_app.models import Role
-from geo_app.services.accounts.login import Account, active_account, authenticate
-from geo_app.web.context import engine, lang, read_session
+from geo_app.services.accounts import sessions
+from geo_app.services.accounts.credentials import CredentialCache
+from geo_app.services.accounts.login import Account, active_account, attempt
+from geo_app.services.accounts.throttle import Refusal
+from geo_app.web.context import engine, lang, settings
 
 bp = Blueprint("auth", __name__)
 
 View = TypeVar("View", bound=Callable[..., Any])
+T = TypeVar("T")
 
-USER_KEY = "uid"
+SESSION_KEY = "sid"
 CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+VIETNAM_TIME = timezone(timedelta(hours=7))
+"""When to retry is said in the users' own clock (Vietnam has no daylight saving)."""
 
 
 @bp.record_once
 def _configure(state: BlueprintSetupState) -> None:
     """Registering the blueprint hardens the session cookie and offers the token to templates."""
     state.app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
-    state.app.jinja_env.globals.update(csrf_token=csrf_token, current_user=current_user)
+    state.app.jinja_env.globals.update(
+        csrf_token=csrf_token, current_user=current_user, user_bar=user_bar
+    )
+
+
+def auth_engine() -> Engine:
+    """A small autocommit pool of its own for the per-request login check: no ping on checkout,
+    no BEGIN/ROLLBACK around the read, so the check is one round trip (two once a minute)."""
+    found = current_app.extensions.get("geo_app.auth_engine")
+    if found is None:
+        url = engine().url.render_as_string(hide_password=False)
+        made = make_engine(
+            url,
+            pool_pre_ping=False,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": 5},
+        )
+        found = current_app.extensions.setdefault("geo_app.auth_engine", made)
+    assert isinstance(found, Engine)
+    return found
+
+
+def _on_auth_connection(read: Callable[[Connection], T]) -> T:
+    """Run ``read`` on a bare connection; once more if the pool's connection was dropped."""
+    try:
+        with auth_engine().connect() as connection:
+            return read(connection)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with auth_engine().connect() as connection:  # SQLAlchemy has renewed the pool by now
+        return read(connection)
+
+
+def _secret() -> bytes:
+    return settings().secret_key.encode()
+
+
+def _credential_cache() -> CredentialCache:
+    found = current_app.extensions.get("geo_app.credential_cache")
+    if found is None:
+        made = CredentialCache(_secret())
+        found = current_app.extensions.setdefault("geo_app.credential_cache", made)
+    assert isinstance(found, CredentialCache)
+    return found
 
 
 def csrf_token() -> str:
-    """This session's CSRF token, made on first use."""
+    """This session's CSRF token: the server session's once logged in, else the cookie's
+    (made on first use)."""
+    if current_user() is not None and g.get("geo_app_csrf"):
+        return cast(str, g.geo_app_csrf)
     if CSRF_KEY not in session:
         session[CSRF_KEY] = secrets.token_urlsafe(32)
     return cast(str, session[CSRF_KEY])
@@ -67,10 +134,11 @@ def check_csrf() -> None:
 
     Requests authenticated by HTTP Basic are exempt (see the module docstring).
     """
+    logged_in = current_user() is not None
     if g.get("geo_app_auth") == "basic":
         return
+    expected = g.get("geo_app_csrf") if logged_in else session.get(CSRF_KEY)
     sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    expected = session.get(CSRF_KEY) or ""
     if not expected or not hmac.compare_digest(sent.encode(), str(expected).encode()):
         abort(400, description="missing or wrong CSRF token; reload the page and try again")
 
@@ -83,7 +151,8 @@ def _is_api() -> bool:
 def current_user() -> Account | None:
     """The logged-in account of this request (cached for the request), or None.
 
-    On ``/api/`` paths HTTP Basic credentials win over the cookie; wrong ones give None.
+    On ``/api/`` paths HTTP Basic credentials win over the cookie; wrong ones give None, and a
+    throttled attempt ends the request with a 429.
     """
     if "geo_app_user" in g:
         return cast(Account | None, g.geo_app_user)
@@ -91,16 +160,95 @@ def current_user() -> Account | None:
     basic = request.authorization if _is_api() else None
     if basic is not None and basic.type == "basic":
         g.geo_app_auth = "basic"
-        with session_scope(engine()) as db:
-            account = authenticate(
-                db, basic.username or "", basic.password or "", record_login=False
-            )
-    elif isinstance(session.get(USER_KEY), int):
+        account = _basic_account(basic.username or "", basic.password or "")
+    elif isinstance(session.get(SESSION_KEY), str):
         g.geo_app_auth = "session"
-        with read_session() as db:
-            account = active_account(db, session[USER_KEY])
+        account = _session_account(session[SESSION_KEY])
     g.geo_app_user = account
     return account
+
+
+def _session_account(raw_id: str) -> Account | None:
+    """The account of a live server session; a dead one is dropped from the cookie."""
+    config = settings()
+    live = _on_auth_connection(
+        lambda connection: sessions.lookup(
+            connection, raw_id, idle=config.session_idle, max_age=config.session_max_age
+        )
+    )
+    if live is None:
+        session.pop(SESSION_KEY, None)
+        return None
+    g.geo_app_csrf = live.csrf_token
+    return live.account
+
+
+def _basic_account(name: str, password: str) -> Account | None:
+    """HTTP Basic: a check remembered for a minute costs one read; otherwise a full login
+    attempt behind the throttle (a refusal aborts with 429)."""
+    cache = _credential_cache()
+    remembered = cache.get(name, password)
+    if remembered is not None:
+        account = _on_auth_connection(lambda c: active_account(c, remembered.user_id))
+        if account is not None and account.password_tag == remembered.password_tag:
+            return account
+        cache.drop(name, password)
+    with session_scope(engine()) as db, db.begin():
+        outcome = attempt(
+            db,
+            name,
+            password,
+            address=request.remote_addr or "",
+            secret=_secret(),
+            via="basic",
+            record_login=False,
+        )
+    if isinstance(outcome, Refusal):
+        abort(throttled(outcome))
+    if outcome is not None:
+        cache.put(name, password, outcome.id, outcome.password_tag)
+    return outcome
+
+
+def throttled(refusal: Refusal) -> Response:
+    """429 saying when to retry: JSON on machine paths, the login form for people."""
+    at = refusal.retry_at.astimezone(VIETNAM_TIME).strftime("%H:%M:%S")
+    text = gettext(
+        "Too many failed logins. Try again after %(time)s (in %(seconds)s s).",
+        time=at,
+        seconds=refusal.seconds,
+    )
+    if _is_api():
+        response = jsonify({"error": text, "retry_after": refusal.retry_at.isoformat()})
+    else:
+        response = current_app.make_response(_login_page(error=text))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(refusal.seconds)
+    return response
+
+
+@dataclass(frozen=True)
+class UserBar:
+    """Who is logged in, as the top bar of every page shows it."""
+
+    login: str
+    role: str
+    scope: str
+
+
+def user_bar() -> UserBar | None:
+    """The logged-in user's login, role and scope in the page's language (None for visitors)."""
+    try:
+        user = current_user()
+    except SQLAlchemyError:  # the error page of a failing database still renders
+        return None
+    if user is None:
+        return None
+    if user.scope_unit_id is None:
+        scope = gettext("national")
+    else:
+        scope = f"{user.scope_name} ({user.scope_code})"
+    return UserBar(user.login, USER_ROLES.label(user.role.value, lang()), scope)
 
 
 def unauthorized() -> BaseResponse:
@@ -151,7 +299,7 @@ def _safe_next(target: str | None) -> str:
     return target if not parts.scheme and not parts.netloc else "/"
 
 
-def _login_page(error: bool, status: int = 200) -> tuple[str, int]:
+def _login_page(error: str | None, status: int = 200) -> tuple[str, int]:
     language = lang()
     title = gettext("Log in")
     next_path = _safe_next(request.values.get("next"))
@@ -163,27 +311,44 @@ def _login_page(error: bool, status: int = 200) -> tuple[str, int]:
 def login() -> tuple[str, int] | BaseResponse:
     if current_user() is not None:
         return redirect(_safe_next(request.args.get("next")))
-    return _login_page(error=False)
+    return _login_page(error=None)
 
 
 @bp.post("/login")
 def login_post() -> tuple[str, int] | BaseResponse:
-    """Same answer for an unknown login, a wrong password and an inactive account."""
+    """Same answer for an unknown login, a wrong password and an inactive account; a new
+    session id at every login (no fixation)."""
     check_csrf()
     name = request.form.get("login", "")
     password = request.form.get("password", "")
+    previous = session.get(SESSION_KEY)
+    config = settings()
     with session_scope(engine()) as db, db.begin():
-        account = authenticate(db, name, password)
-    if account is None:
-        return _login_page(error=True, status=401)
-    session.clear()  # no fixation: a fresh session and a fresh token after login
-    session[USER_KEY] = account.id
-    csrf_token()
+        outcome = attempt(
+            db, name, password, address=request.remote_addr or "", secret=_secret(), via="form"
+        )
+        if isinstance(outcome, Account):
+            if isinstance(previous, str):
+                sessions.end(db, previous)
+            started = sessions.start(
+                db, outcome.id, idle=config.session_idle, max_age=config.session_max_age
+            )
+    if isinstance(outcome, Refusal):
+        return throttled(outcome)
+    if outcome is None:
+        return _login_page(error=gettext("Wrong login or password."), status=401)
+    session.clear()
+    session[SESSION_KEY] = started.raw_id
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout() -> Response | BaseResponse:
+    """Ends every session of the user, on every device, not only this browser's."""
     check_csrf()
+    user = current_user()
+    if user is not None and g.get("geo_app_auth") == "session":
+        with session_scope(engine()) as db, db.begin():
+            sessions.end_all(db, user.id)
     session.clear()
     return redirect(url_for("auth.login"))
