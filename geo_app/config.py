@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_APP_ROLE = "geo_app_web"
+"""The database role the web server connects as; ``geo-app db upgrade`` grants it its rights."""
 
 
 def project_dir() -> Path:
@@ -34,6 +36,11 @@ class Settings:
     basemap: str
     secret_key: str
     data_dir: Path
+    owner_database_url: str | None = None
+    """Migrations and admin commands connect with this (the schema owner); else database_url."""
+    db_app_role: str = DEFAULT_APP_ROLE
+    audit_key: str = ""
+    """HMAC key of the audit chain: kept outside the database so a rewrite cannot be re-signed."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,7 +53,15 @@ class Settings:
             basemap=env.get("GEO_APP_BASEMAP", "none").strip() or "none",
             secret_key=env.get("GEO_APP_SECRET_KEY") or _state_secret(state),
             data_dir=Path(env.get("GEO_APP_DATA_DIR") or root / "data").resolve(),
+            owner_database_url=env.get("GEO_APP_OWNER_DATABASE_URL") or None,
+            db_app_role=env.get("GEO_APP_DB_APP_ROLE", "").strip() or DEFAULT_APP_ROLE,
+            audit_key=env.get("GEO_APP_AUDIT_KEY") or _state_secret(state, "audit_key"),
         )
+
+    @property
+    def audit_checkpoint_file(self) -> Path:
+        """Where ``verify-audit`` appends its checkpoints (one JSON line each)."""
+        return self.state_dir / "audit-checkpoint.json"
 
 
 def pinned_today(environ: dict[str, str] | None = None) -> date | None:
@@ -61,9 +76,9 @@ def pinned_today(environ: dict[str, str] | None = None) -> date | None:
         raise ValueError(f"GEO_APP_TODAY={text!r} is not a date YYYY-MM-DD") from None
 
 
-def _state_secret(state_dir: Path) -> str:
+def _state_secret(state_dir: Path, name: str = "secret_key") -> str:
     """A per-installation secret kept in the state folder, made on first use."""
-    path = state_dir / "secret_key"
+    path = state_dir / name
     if path.is_file():
         return path.read_text().strip()
     state_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""geo-app db …: the embedded cluster and migrations."""
+"""geo-app db …: the embedded cluster and migrations (run as the schema owner)."""
 
 from __future__ import annotations
 
@@ -21,16 +21,14 @@ def db() -> None:
 @db.command("start")
 def db_start() -> None:
     """Start the embedded PostgreSQL + PostGIS cluster (created on first use)."""
-    from geo_app.db import embedded_cluster, ensure_database
-    from geo_app.embedded_pg import DEFAULT_DATABASE
+    from geo_app.db import embedded_cluster
 
     settings = Settings.from_env()
     if settings.database_url:
         click.echo("GEO_APP_DATABASE_URL is set: using that database, nothing to start")
         return
     try:
-        info = embedded_cluster(settings).start()
-        ensure_database(info.url(DEFAULT_DATABASE))
+        info = embedded_cluster(settings).ensure_database()
     except EmbeddedDatabaseError as error:
         fail(error)
         return
@@ -72,22 +70,33 @@ def db_status() -> None:
 
 
 @db.command("url")
-def db_url() -> None:
+@click.option("--owner", is_flag=True, help="The schema owner's URL instead of the web server's.")
+def db_url(owner: bool) -> None:
     """Print the database URL (starting the embedded cluster if needed)."""
     from geo_app.db import resolve_database_url
 
-    click.echo(resolve_database_url(Settings.from_env()))
+    click.echo(resolve_database_url(Settings.from_env(), owner=owner))
 
 
 @db.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: head) as the schema owner, then grant the
+    app role its rights on every table."""
     from geo_app.db import resolve_database_url
     from geo_app.migrations_api import upgrade
 
-    upgrade(resolve_database_url(Settings.from_env()), revision)
+    settings = Settings.from_env()
+    granted = upgrade(
+        resolve_database_url(settings, owner=True), revision, app_role=settings.db_app_role
+    )
     click.echo(f"database at {revision}")
+    if not granted:
+        click.echo(
+            f"warning: role {settings.db_app_role} does not exist: no rights granted "
+            "(create it, or set GEO_APP_DB_APP_ROLE, then run `geo-app db upgrade` again)",
+            err=True,
+        )
 
 
 @db.command("downgrade")
@@ -97,5 +106,5 @@ def db_downgrade(revision: str) -> None:
     from geo_app.db import resolve_database_url
     from geo_app.migrations_api import downgrade
 
-    downgrade(resolve_database_url(Settings.from_env()), revision)
+    downgrade(resolve_database_url(Settings.from_env(), owner=True), revision)
     click.echo(f"database at {revision}")
