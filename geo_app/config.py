@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_APP_ROLE = "geo_app_web"
@@ -38,7 +39,8 @@ class Settings:
     data_dir: Path
     owner_database_url: str | None = None
     """Migrations and admin commands connect with this (the schema owner); else database_url."""
-    db_app_role: str = DEFAULT_APP_ROLE
+    superuser_database_url: str | None = None
+    """Only for ``geo-app db provision``: a superuser login that makes the two roles."""
     audit_key: str = ""
     """HMAC key of the audit chain: kept outside the database so a rewrite cannot be re-signed."""
 
@@ -54,9 +56,21 @@ class Settings:
             secret_key=env.get("GEO_APP_SECRET_KEY") or _state_secret(state),
             data_dir=Path(env.get("GEO_APP_DATA_DIR") or root / "data").resolve(),
             owner_database_url=env.get("GEO_APP_OWNER_DATABASE_URL") or None,
-            db_app_role=env.get("GEO_APP_DB_APP_ROLE", "").strip() or DEFAULT_APP_ROLE,
+            superuser_database_url=env.get("GEO_APP_DB_SUPERUSER_URL") or None,
             audit_key=env.get("GEO_APP_AUDIT_KEY") or _state_secret(state, "audit_key"),
         )
+
+    @property
+    def external_database(self) -> bool:
+        """Whether a database URL is configured (else the embedded cluster is used)."""
+        return bool(self.database_url or self.owner_database_url)
+
+    @property
+    def app_role(self) -> str:
+        """The role the web server logs in as: the user of ``database_url``, else the embedded
+        cluster's app role."""
+        user = urlsplit(self.database_url).username if self.database_url else None
+        return unquote(user) if user else DEFAULT_APP_ROLE
 
     @property
     def audit_checkpoint_file(self) -> Path:

@@ -34,16 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import sqlalchemy as sa
-
 from geo_app.config import DEFAULT_APP_ROLE
+from geo_app.db_roles import provision_database, provision_roles
 
 SUPERUSER = "geo_app"
 OWNER_ROLE = "geo_app_owner"
 APP_ROLE = DEFAULT_APP_ROLE
 ROLES = (OWNER_ROLE, APP_ROLE)
 DEFAULT_DATABASE = "geo_app"
-EXTENSIONS = ("postgis", "btree_gist")
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; leave room for "/.s.PGSQL.NNNNN"
 
 
@@ -260,7 +258,7 @@ class EmbeddedCluster:
         with self._lock():
             self.init()
             info = self.info() or self._start_server()
-            _ensure_roles(info)
+            provision_roles(info.url("postgres"), {r: info.passwords[r] for r in ROLES})
             return info
 
     def _start_server(self) -> ClusterInfo:
@@ -308,108 +306,16 @@ class EmbeddedCluster:
             return True
 
     def ensure_database(self, name: str = DEFAULT_DATABASE) -> ClusterInfo:
-        """Start the cluster and make ``name`` exist, owned by the owner role, with the
-        extensions the schema needs (only a superuser may create PostGIS).
-
-        A database made before the roles existed is handed over to the owner in place.
-        """
+        """Start the cluster and make ``name`` exist, owned by the owner role (a database from
+        before the roles existed is handed over in place)."""
         info = self.start()
-        with _superuser(info, "postgres") as conn:
-            owner = conn.scalar(
-                sa.text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :n"),
-                {"n": name},
-            )
-            if owner == OWNER_ROLE:
-                return info
-            quoted = conn.dialect.identifier_preparer.quote(name)
-            if owner is None:
-                conn.execute(sa.text(f"CREATE DATABASE {quoted} OWNER {OWNER_ROLE}"))
-            else:
-                conn.execute(sa.text(f"ALTER DATABASE {quoted} OWNER TO {OWNER_ROLE}"))
-        with _superuser(info, name) as conn:
-            for extension in EXTENSIONS:
-                conn.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {extension}"))
-            conn.execute(
-                sa.text("SELECT set_config('geo_app.new_owner', :o, false)"), {"o": OWNER_ROLE}
-            )
-            conn.execute(sa.text(_HAND_OVER_SQL))
+        provision_database(info.url("postgres"), name, OWNER_ROLE)
         return info
 
     def _clear_stale_pidfile(self) -> None:
         pidfile = self.data_dir / "postmaster.pid"
         if pidfile.exists() and self.running_pid() is None:
             pidfile.unlink()
-
-
-_HAND_OVER_SQL = """
-DO $$
-DECLARE
-    owner text := current_setting('geo_app.new_owner');
-    item record;
-BEGIN
-    FOR item IN
-        SELECT format('ALTER TABLE %s OWNER TO %I', c.oid::regclass, owner) AS stmt
-        FROM pg_class c
-        WHERE c.relnamespace = 'public'::regnamespace AND c.relowner = current_user::regrole
-          AND (c.relkind IN ('r', 'p', 'v', 'm', 'f')
-               OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                     AND d.deptype IN ('a', 'i'))))
-          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
-                          AND e.objid = c.oid AND e.deptype = 'e')
-        UNION ALL
-        SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, owner)
-        FROM pg_proc p
-        WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = current_user::regrole
-          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass
-                          AND e.objid = p.oid AND e.deptype = 'e')
-        UNION ALL
-        SELECT format('ALTER TYPE %s OWNER TO %I', t.oid::regtype, owner)
-        FROM pg_type t
-        WHERE t.typnamespace = 'public'::regnamespace AND t.typowner = current_user::regrole
-          AND t.typtype IN ('e', 'd', 'r')
-          AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass
-                          AND e.objid = t.oid AND e.deptype = 'e')
-    LOOP
-        EXECUTE item.stmt;
-    END LOOP;
-END $$
-"""
-"""Hand the application's objects (not the extensions') from the superuser to the owner role
-named by the ``geo_app.new_owner`` setting."""
-
-
-@contextlib.contextmanager
-def _superuser(info: ClusterInfo, database: str) -> Iterator[sa.Connection]:
-    engine = sa.create_engine(
-        info.url(database), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-    )
-    try:
-        with engine.connect() as conn:
-            yield conn
-    finally:
-        engine.dispose()
-
-
-def _ensure_roles(info: ClusterInfo) -> None:
-    """Create the owner and app roles if missing (a cluster from before they existed)."""
-    with _superuser(info, "postgres") as conn:
-        existing = set(
-            conn.scalars(
-                sa.text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"),
-                {"names": list(ROLES)},
-            )
-        )
-        for role in ROLES:
-            if role in existing:
-                continue
-            conn.execute(
-                sa.text(
-                    f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
-                    "NOREPLICATION NOBYPASSRLS PASSWORD :pw"
-                ),
-                {"pw": info.passwords[role]},
-            )
 
 
 def _write_secret(path: Path, content: dict[str, object]) -> None:

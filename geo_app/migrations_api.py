@@ -58,7 +58,7 @@ def upgrade(url: str | URL, revision: str = "head", *, app_role: str = DEFAULT_A
     """Bring the database at ``url`` up to ``revision`` (creates PostGIS if it is missing), then
     grant ``app_role`` its rights on whatever now exists; False when that role is missing.
     """
-    from geo_app.db import grant_app_rights
+    from geo_app.db_roles import grant_app_rights
 
     command.upgrade(alembic_config(url), revision)
     return grant_app_rights(url, app_role)

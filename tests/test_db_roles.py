@@ -14,7 +14,7 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from geo_app.config import DEFAULT_APP_ROLE
-from geo_app.db import grant_app_rights
+from geo_app.db_roles import grant_app_rights
 from geo_app.services import audit
 
 pytestmark = pytest.mark.skipif(
@@ -123,3 +123,67 @@ def test_the_web_app_under_test_runs_as_the_app_role(app: Flask) -> None:
     engine: Engine = app.extensions["geo_app.engine"]
     with engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT current_user")) == DEFAULT_APP_ROLE
+
+
+def test_provision_makes_two_plain_roles_and_an_owned_database() -> None:
+    """`geo-app db provision` (docker compose's init step) on any server, run twice."""
+    import os
+    import uuid
+
+    from click.testing import CliRunner
+    from sqlalchemy.engine import make_url
+
+    from geo_app.cli import main
+
+    tag = uuid.uuid4().hex[:8]
+    admin = make_url(os.environ["GEO_APP_TEST_ADMIN_URL"])
+    owner = admin.set(username=f"own_{tag}", password=f"pw1{tag}", database=f"prov_{tag}")
+    app = owner.set(username=f"web_{tag}", password=f"pw2{tag}")
+    env = {
+        "GEO_APP_DB_SUPERUSER_URL": admin.render_as_string(hide_password=False),
+        "GEO_APP_OWNER_DATABASE_URL": owner.render_as_string(hide_password=False),
+        "GEO_APP_DATABASE_URL": app.render_as_string(hide_password=False),
+    }
+    runner = CliRunner()
+    try:
+        for _ in range(2):
+            done = runner.invoke(main, ["db", "provision"], env=env)
+            assert done.exit_code == 0, done.output
+        upgraded = runner.invoke(main, ["db", "upgrade"], env=env)
+        assert upgraded.exit_code == 0, upgraded.output
+        assert "warning" not in upgraded.output
+        as_app = sa.create_engine(app, poolclass=sa.NullPool)
+        with as_app.connect() as conn:
+            assert conn.scalar(sa.text("SELECT count(*) FROM audit_log")) == 0
+            assert (
+                conn.scalar(
+                    sa.text(
+                        "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'audit_log'"
+                    )
+                )
+                == f"own_{tag}"
+            )
+            attrs = conn.execute(
+                sa.text(
+                    "SELECT bool_or(rolsuper OR rolcreatedb OR rolcreaterole) FROM pg_roles "
+                    "WHERE rolname IN (:a, :b)"
+                ),
+                {"a": f"own_{tag}", "b": f"web_{tag}"},
+            ).scalar()
+            assert attrs is False
+        as_app.dispose()
+        assert "permission denied" in _refused(
+            sa.create_engine(app, poolclass=sa.NullPool), "DELETE FROM audit_log"
+        )
+        refused = runner.invoke(
+            main,
+            ["db", "provision"],
+            env={**env, "GEO_APP_DATABASE_URL": owner.render_as_string(hide_password=False)},
+        )
+        assert refused.exit_code == 1
+        assert "two users" in refused.output
+    finally:
+        with sa.create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "prov_{tag}" WITH (FORCE)'))
+            conn.execute(sa.text(f'DROP ROLE IF EXISTS "web_{tag}"'))
+            conn.execute(sa.text(f'DROP ROLE IF EXISTS "own_{tag}"'))

@@ -24,8 +24,8 @@ def db_start() -> None:
     from geo_app.db import embedded_cluster
 
     settings = Settings.from_env()
-    if settings.database_url:
-        click.echo("GEO_APP_DATABASE_URL is set: using that database, nothing to start")
+    if settings.external_database:
+        click.echo("a database URL is set: using that database, nothing to start")
         return
     try:
         info = embedded_cluster(settings).ensure_database()
@@ -41,8 +41,8 @@ def db_stop() -> None:
     from geo_app.db import embedded_cluster
 
     settings = Settings.from_env()
-    if settings.database_url:
-        click.echo("GEO_APP_DATABASE_URL is set: the embedded cluster is not used")
+    if settings.external_database:
+        click.echo("a database URL is set: the embedded cluster is not used")
         return
     try:
         stopped = embedded_cluster(settings).stop()
@@ -58,8 +58,8 @@ def db_status() -> None:
     from geo_app.db import embedded_cluster
 
     settings = Settings.from_env()
-    if settings.database_url:
-        click.echo("using GEO_APP_DATABASE_URL")
+    if settings.external_database:
+        click.echo("using the configured database URL")
         return
     cluster = embedded_cluster(settings)
     info = cluster.info()
@@ -87,16 +87,46 @@ def db_upgrade(revision: str) -> None:
     from geo_app.migrations_api import upgrade
 
     settings = Settings.from_env()
-    granted = upgrade(
-        resolve_database_url(settings, owner=True), revision, app_role=settings.db_app_role
-    )
+    owner_url = resolve_database_url(settings, owner=True)
+    granted = upgrade(owner_url, revision, app_role=settings.app_role)
     click.echo(f"database at {revision}")
     if not granted:
         click.echo(
-            f"warning: role {settings.db_app_role} does not exist: no rights granted "
-            "(create it, or set GEO_APP_DB_APP_ROLE, then run `geo-app db upgrade` again)",
+            f"warning: no rights granted to {settings.app_role}: the role does not exist, or it "
+            "is the owner itself (set GEO_APP_DATABASE_URL to the app role's login)",
             err=True,
         )
+
+
+@db.command("provision")
+def db_provision() -> None:
+    """Make the owner and app roles and the database (as GEO_APP_DB_SUPERUSER_URL), named and
+    with the passwords given in GEO_APP_OWNER_DATABASE_URL and GEO_APP_DATABASE_URL; safe to
+    run again (docker compose runs it on every start). Then run `geo-app db upgrade`."""
+    from sqlalchemy.engine import make_url
+
+    from geo_app.db_roles import provision_database, provision_roles
+
+    settings = Settings.from_env()
+    urls = (settings.superuser_database_url, settings.owner_database_url, settings.database_url)
+    if not all(urls):
+        fail(
+            EmbeddedDatabaseError(
+                "set GEO_APP_DB_SUPERUSER_URL, GEO_APP_OWNER_DATABASE_URL and GEO_APP_DATABASE_URL"
+            )
+        )
+        return
+    superuser, owner, app = (make_url(str(url)) for url in urls)
+    if not (owner.username and owner.password and app.username and app.password) or (
+        owner.username == app.username
+    ):
+        fail(EmbeddedDatabaseError("the owner and app URLs must name two users with passwords"))
+        return
+    provision_roles(superuser, {owner.username: owner.password, app.username: app.password})
+    provision_database(superuser, str(owner.database), owner.username)
+    click.echo(
+        f"roles {owner.username} (owner) and {app.username} (app), database {owner.database}"
+    )
 
 
 @db.command("downgrade")
