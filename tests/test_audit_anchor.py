@@ -214,3 +214,21 @@ def test_verify_audit_command(
     assert cut.exit_code == 1
     assert f"row {ids[-1]}, the last one at the checkpoint" in cut.output
     assert len(checkpoints.read_text().splitlines()) == 1
+
+
+def test_a_log_from_before_the_key_is_re_signed_once(engine: Engine, checkpoints: Path) -> None:
+    """`geo-app audit-rekey`: an intact plain-sha256 log becomes a keyed one; a broken one is
+    refused and left as it was."""
+    ids = _ids(engine)
+    _rechain(engine, lambda prev, body: hashlib.sha256((prev + body).encode()).hexdigest(), ids[0])
+    assert _verify(engine, checkpoints).broken == ids
+    env = {"GEO_APP_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    done = CliRunner().invoke(main, ["audit-rekey"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "6 audit rows re-signed" in done.output
+    assert _verify(engine, checkpoints).problems == []
+
+    again = CliRunner().invoke(main, ["audit-rekey"], env=env)  # now keyed: not a legacy chain
+    assert again.exit_code == 1
+    assert f"row {ids[0]} is not part of an intact sha256 chain" in again.output
+    assert _verify(engine, checkpoints).problems == []

@@ -150,3 +150,20 @@ def verify_audit(checkpoint_file: Path | None) -> None:
     click.echo(
         f"audit log intact: {seen.rows} rows, last id {seen.last_id}; checkpoint added to {path}"
     )
+
+
+@main.command("audit-rekey")
+def audit_rekey() -> None:
+    """Re-sign an audit log written before the keyed hash (plain sha256) with this
+    installation's audit key, once, after checking the old chain; run as the owner."""
+    from geo_app.db import session_scope
+    from geo_app.services import audit
+
+    try:
+        engine = engine_for(Settings.from_env())
+        with session_scope(engine) as session, session.begin():
+            count = audit.rekey_legacy(session)
+    except (audit.LegacyChainError, EmbeddedDatabaseError) as error:
+        click.echo(f"error: {error}; nothing changed", err=True)
+        sys.exit(1)
+    click.echo(f"{count} audit rows re-signed; run `geo-app verify-audit` to write a checkpoint")

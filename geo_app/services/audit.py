@@ -122,7 +122,32 @@ def compute_hash(
 ) -> str:
     """HMAC-SHA256 under ``key`` of the previous hash followed by the canonical JSON of the row's
     content: without the key nobody can make a rewritten row hash right."""
-    body = canonical_json(
+    body = _body(
+        at=at,
+        actor=actor,
+        action=action,
+        table_name=table_name,
+        row_id=row_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    return hmac.new(key, (prev_hash + body).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _body(
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    table_name: str,
+    row_id: str | None,
+    before: Any,
+    after: Any,
+    reason: str | None,
+) -> str:
+    """The one text form of a row's content that is hashed."""
+    return canonical_json(
         {
             "at": to_jsonable(at),
             "actor": actor,
@@ -134,7 +159,20 @@ def compute_hash(
             "reason": reason,
         }
     )
-    return hmac.new(key, (prev_hash + body).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _stored_body(row: Any) -> str:
+    """:func:`_body` of a row read back from ``audit_log``."""
+    return _body(
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        table_name=row.table_name,
+        row_id=row.row_id,
+        before=row.before,
+        after=row.after,
+        reason=row.reason,
+    )
 
 
 def record(
@@ -314,18 +352,8 @@ def verify(
     anchored_rows, anchored_hash = 0, None
     anchor = checkpoint.last_id if checkpoint is not None and checkpoint.last_id else 0
     for row in _rows(session):
-        expected = compute_hash(
-            row.prev_hash,
-            key=key,
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            table_name=row.table_name,
-            row_id=row.row_id,
-            before=row.before,
-            after=row.after,
-            reason=row.reason,
-        )
+        body = (row.prev_hash + _stored_body(row)).encode("utf-8")
+        expected = hmac.new(key, body, hashlib.sha256).hexdigest()
         if row.prev_hash != last_hash or row.hash != expected:
             broken.append(row.id)
         rows, last_id, last_hash = rows + 1, row.id, row.hash
@@ -421,3 +449,36 @@ def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         handle.write(canonical_json(dataclasses.asdict(checkpoint)) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
+class LegacyChainError(ValueError):
+    """A log offered for re-signing is not an intact plain-sha256 chain."""
+
+
+def rekey_legacy(session: Session, *, key: bytes | None = None) -> int:
+    """Re-sign a log written before the HMAC (plain sha256 of the same text) with ``key``, after
+    checking that old chain row by row; returns the number of rows. A one-off for logs from
+    before the change: it needs the owner (the append-only trigger is off for the rewrite,
+    inside the caller's transaction) and refuses any row that does not verify.
+    """
+    key = key or installation_key()
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+    rows = list(_rows(session))
+    prev = GENESIS_HASH
+    for row in rows:
+        body = _stored_body(row)
+        if row.prev_hash != prev or row.hash != hashlib.sha256((prev + body).encode()).hexdigest():
+            raise LegacyChainError(f"row {row.id} is not part of an intact sha256 chain")
+        prev = row.hash
+    updates: list[dict[str, Any]] = []
+    prev = GENESIS_HASH
+    for row in rows:
+        digest = hmac.new(key, (prev + _stored_body(row)).encode(), hashlib.sha256).hexdigest()
+        updates.append({"i": row.id, "p": prev, "h": digest})
+        prev = digest
+    session.execute(sa.text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+    session.execute(
+        sa.text("UPDATE audit_log SET prev_hash = :p, hash = :h WHERE id = :i"), updates
+    )
+    session.execute(sa.text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+    return len(rows)
