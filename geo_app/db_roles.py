@@ -45,8 +45,8 @@ def provision_roles(superuser_url: str | URL, logins: Mapping[str, str]) -> None
 
 
 def provision_database(superuser_url: str | URL, name: str, owner: str) -> bool:
-    """Make database ``name`` exist, owned by ``owner``, with the extensions; True when it was
-    created now. A database owned by someone else (one made before the roles existed) is handed
+    """Make database ``name`` exist, owned by ``owner``, with the extensions; True when anything
+    changed. A database owned by someone else (one made before the roles existed) is handed
     over in place, with every object of its public schema but the extensions'.
     """
     with _connect(superuser_url, "postgres") as conn:
@@ -67,7 +67,7 @@ def provision_database(superuser_url: str | URL, name: str, owner: str) -> bool:
             conn.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {extension}"))
         conn.execute(sa.text("SELECT set_config('geo_app.new_owner', :o, false)"), {"o": owner})
         conn.execute(sa.text(_HAND_OVER_SQL))
-    return current is None
+    return True
 
 
 _HAND_OVER_SQL = """

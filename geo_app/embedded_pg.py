@@ -35,7 +35,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from geo_app.config import DEFAULT_APP_ROLE
-from geo_app.db_roles import provision_database, provision_roles
+from geo_app.db_roles import grant_app_rights, provision_database, provision_roles
 
 SUPERUSER = "geo_app"
 OWNER_ROLE = "geo_app_owner"
@@ -306,10 +306,12 @@ class EmbeddedCluster:
             return True
 
     def ensure_database(self, name: str = DEFAULT_DATABASE) -> ClusterInfo:
-        """Start the cluster and make ``name`` exist, owned by the owner role (a database from
-        before the roles existed is handed over in place)."""
+        """Start the cluster and make ``name`` exist, owned by the owner role. A database from
+        before the roles existed is handed over in place and its tables granted to the app role
+        at once, so the server works before the next ``geo-app db upgrade``."""
         info = self.start()
-        provision_database(info.url("postgres"), name, OWNER_ROLE)
+        if provision_database(info.url("postgres"), name, OWNER_ROLE):
+            grant_app_rights(info.url(name, OWNER_ROLE), APP_ROLE)
         return info
 
     def _clear_stale_pidfile(self) -> None:

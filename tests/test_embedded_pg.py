@@ -180,3 +180,6 @@ def test_a_cluster_from_before_the_roles_is_upgraded_in_place(
     )
     assert _query(new_owner, "SELECT count(*) FROM kept") == 1
     _query(new_owner, "ALTER TABLE kept ADD COLUMN note text")  # the owner can migrate
+    as_app = info.url("legacy", APP_ROLE)
+    assert _query(as_app, "SELECT count(*) FROM kept_view") == 1  # granted at once
+    _query(as_app, "INSERT INTO kept (m) VALUES ('ok')")
