@@ -18,6 +18,8 @@ EXTENSIONS = ("postgis", "btree_gist")
 """Extensions the schema needs; only a superuser may create PostGIS, so provisioning does."""
 
 LOGIN_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+SERVER_ACCESS_ROLES = "pg_execute_server_program, pg_read_server_files, pg_write_server_files"
+"""Built-in roles that reach the server's programs and files (``COPY … PROGRAM``): never ours."""
 
 
 @contextlib.contextmanager
@@ -33,7 +35,8 @@ def _connect(url: str | URL, database: str | None = None) -> Iterator[sa.Connect
 
 def provision_roles(superuser_url: str | URL, logins: Mapping[str, str]) -> None:
     """Make each role of ``logins`` (name → password) exist as a plain login: no superuser, no
-    CREATEDB or CREATEROLE. Run on every start, so the attributes and passwords stay as given."""
+    CREATEDB or CREATEROLE, no server programs or files. Run on every start, so the attributes
+    and passwords stay as given."""
     with _connect(superuser_url, "postgres") as conn:
         for name, password in logins.items():
             role = conn.dialect.identifier_preparer.quote(name)
@@ -42,6 +45,7 @@ def provision_roles(superuser_url: str | URL, logins: Mapping[str, str]) -> None
             conn.execute(
                 sa.text(f"{verb} ROLE {role} {LOGIN_ATTRIBUTES} PASSWORD :pw"), {"pw": password}
             )
+            conn.execute(sa.text(f"REVOKE {SERVER_ACCESS_ROLES} FROM {role}"))
 
 
 def provision_database(superuser_url: str | URL, name: str, owner: str) -> bool:

@@ -175,6 +175,21 @@ def test_provision_makes_two_plain_roles_and_an_owned_database() -> None:
         assert "permission denied" in _refused(
             sa.create_engine(app, poolclass=sa.NullPool), "DELETE FROM audit_log"
         )
+        with sa.create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(sa.text(f'GRANT pg_read_server_files TO "web_{tag}"'))
+        assert runner.invoke(main, ["db", "provision"], env=env).exit_code == 0
+        with sa.create_engine(admin, poolclass=sa.NullPool).connect() as conn:
+            member = conn.scalar(
+                sa.text("SELECT pg_has_role(:r, 'pg_read_server_files', 'MEMBER')"),
+                {"r": f"web_{tag}"},
+            )
+        assert member is False  # provisioning takes server file access back
+        as_superuser = runner.invoke(
+            main,
+            ["db", "provision"],
+            env={**env, "GEO_APP_OWNER_DATABASE_URL": env["GEO_APP_DB_SUPERUSER_URL"]},
+        )
+        assert as_superuser.exit_code == 1
         refused = runner.invoke(
             main,
             ["db", "provision"],

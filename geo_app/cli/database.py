@@ -117,10 +117,13 @@ def db_provision() -> None:
         )
         return
     superuser, owner, app = (make_url(str(url)) for url in urls)
-    if not (owner.username and owner.password and app.username and app.password) or (
-        owner.username == app.username
-    ):
-        fail(EmbeddedDatabaseError("the owner and app URLs must name two users with passwords"))
+    users = {owner.username, app.username, superuser.username}
+    if not (owner.username and owner.password and app.username and app.password) or len(users) < 3:
+        fail(
+            EmbeddedDatabaseError(
+                "the owner and app URLs must name two users with passwords, neither the superuser"
+            )
+        )
         return
     provision_roles(superuser, {owner.username: owner.password, app.username: app.password})
     provision_database(superuser, str(owner.database), owner.username)
