@@ -1,5 +1,8 @@
-# geo_app application image. The database is a separate PostGIS service (docker-compose.yml);
-# inside the container GEO_APP_DATABASE_URL must be set, so no embedded cluster is started.
+# geo_app application image. The database is a separate PostGIS service (docker-compose.yml), so
+# no embedded cluster is started. Two uses of the one image (scripts/docker-entrypoint.sh):
+# `init` makes the roles, migrates as the owner and loads the demo data, then exits; the default
+# command serves as the app role (GEO_APP_DATABASE_URL only). /app/var holds the secret key, the
+# audit key and the audit checkpoints: mount a volume there.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

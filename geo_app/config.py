@@ -11,10 +11,13 @@ import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SESSION_IDLE_HOURS = 8
 SESSION_MAX_DAYS = 7
+DEFAULT_APP_ROLE = "geo_app_web"
+"""The database role the web server connects as; ``geo-app db upgrade`` grants it its rights."""
 
 
 def project_dir() -> Path:
@@ -37,14 +40,20 @@ class Settings:
     basemap: str
     secret_key: str
     data_dir: Path
-    session_idle: timedelta
+    session_idle: timedelta = timedelta(hours=SESSION_IDLE_HOURS)
     """A login session unused this long ends (``GEO_APP_SESSION_IDLE_HOURS``, default 8)."""
-    session_max_age: timedelta
+    session_max_age: timedelta = timedelta(days=SESSION_MAX_DAYS)
     """A login session ends this long after the login (``GEO_APP_SESSION_MAX_DAYS``, default 7)."""
     cookie_secure: bool | None = None
     """``GEO_APP_COOKIE_SECURE``: the session cookie only over HTTPS, and HSTS. Unset (None):
     ``geo-app serve`` turns it on unless it binds to a loopback address (see ``cookie_secure``
     below); other ways of running the app (tests, ``flask run``) leave it off."""
+    owner_database_url: str | None = None
+    """Migrations and admin commands connect with this (the schema owner); else database_url."""
+    superuser_database_url: str | None = None
+    """Only for ``geo-app db provision``: a superuser login that makes the two roles."""
+    audit_key: str = ""
+    """HMAC key of the audit chain: kept outside the database so a rewrite cannot be re-signed."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -64,7 +73,27 @@ class Settings:
                 days=_positive(env, "GEO_APP_SESSION_MAX_DAYS", SESSION_MAX_DAYS)
             ),
             cookie_secure=_switch("GEO_APP_COOKIE_SECURE", env.get("GEO_APP_COOKIE_SECURE")),
+            owner_database_url=env.get("GEO_APP_OWNER_DATABASE_URL") or None,
+            superuser_database_url=env.get("GEO_APP_DB_SUPERUSER_URL") or None,
+            audit_key=env.get("GEO_APP_AUDIT_KEY") or _state_secret(state, "audit_key"),
         )
+
+    @property
+    def external_database(self) -> bool:
+        """Whether a database URL is configured (else the embedded cluster is used)."""
+        return bool(self.database_url or self.owner_database_url)
+
+    @property
+    def app_role(self) -> str:
+        """The role the web server logs in as: the user of ``database_url``, else the embedded
+        cluster's app role."""
+        user = urlsplit(self.database_url).username if self.database_url else None
+        return unquote(user) if user else DEFAULT_APP_ROLE
+
+    @property
+    def audit_checkpoint_file(self) -> Path:
+        """Where ``verify-audit`` appends its checkpoints (one JSON line each)."""
+        return self.state_dir / "audit-checkpoint.json"
 
 
 def _positive(env: dict[str, str], name: str, default: float) -> float:
@@ -119,9 +148,9 @@ def pinned_today(environ: dict[str, str] | None = None) -> date | None:
         raise ValueError(f"GEO_APP_TODAY={text!r} is not a date YYYY-MM-DD") from None
 
 
-def _state_secret(state_dir: Path) -> str:
+def _state_secret(state_dir: Path, name: str = "secret_key") -> str:
     """A per-installation secret kept in the state folder, made on first use."""
-    path = state_dir / "secret_key"
+    path = state_dir / name
     if path.is_file():
         return path.read_text().strip()
     state_dir.mkdir(parents=True, exist_ok=True)

@@ -11,11 +11,17 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo_app.config import Settings
-from geo_app.embedded_pg import DEFAULT_DATABASE, EmbeddedCluster
+from geo_app.embedded_pg import (
+    APP_ROLE,
+    DEFAULT_DATABASE,
+    OWNER_ROLE,
+    EmbeddedCluster,
+    EmbeddedDatabaseError,
+)
 
 
 def embedded_cluster(settings: Settings) -> EmbeddedCluster:
@@ -23,39 +29,29 @@ def embedded_cluster(settings: Settings) -> EmbeddedCluster:
     return EmbeddedCluster(settings.state_dir)
 
 
-def resolve_database_url(settings: Settings | None = None, *, database: str | None = None) -> str:
-    """The URL to use: ``GEO_APP_DATABASE_URL`` as given, else the embedded cluster (started)."""
+def resolve_database_url(
+    settings: Settings | None = None, *, database: str | None = None, owner: bool = False
+) -> str:
+    """The URL to use: the web server's by default, the schema owner's with ``owner=True``
+    (migrations, loads and other admin commands).
+
+    Configured URLs are used as given (``GEO_APP_OWNER_DATABASE_URL`` falls back to
+    ``GEO_APP_DATABASE_URL`` for a single-role set-up); else the embedded cluster is started
+    and the database made if missing.
+    """
     settings = settings or Settings.from_env()
-    if settings.database_url:
-        return settings.database_url
-    info = embedded_cluster(settings).start()
+    if settings.external_database:
+        url = (
+            (settings.owner_database_url or settings.database_url)
+            if owner
+            else settings.database_url
+        )
+        if url is None:
+            raise EmbeddedDatabaseError("GEO_APP_DATABASE_URL is not set (the web server's login)")
+        return url
     name = database or DEFAULT_DATABASE
-    url = info.url(name)
-    ensure_database(url)
-    return url
-
-
-def ensure_database(url: str) -> bool:
-    """Create the database named in ``url`` if it is missing; True when it was created."""
-    target = make_url(url)
-    name = target.database
-    if not name:
-        raise ValueError("database URL names no database")
-    admin = sa.create_engine(
-        target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-    )
-    try:
-        with admin.connect() as conn:
-            exists = conn.scalar(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-            )
-            if exists:
-                return False
-            quoted = conn.dialect.identifier_preparer.quote(name)
-            conn.execute(sa.text(f"CREATE DATABASE {quoted}"))
-            return True
-    finally:
-        admin.dispose()
+    info = embedded_cluster(settings).ensure_database(name)
+    return info.url(name, OWNER_ROLE if owner else APP_ROLE)
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:

@@ -10,6 +10,11 @@ and no set-up by hand. The traps this module handles:
   takes a free loopback port at start.
 * A stale ``postmaster.pid`` left by a crash must not block the next start: a pid file whose
   process is gone (or is not this cluster's postgres) is removed before starting.
+* Least privilege: the bootstrap superuser only administers the cluster. Every start makes sure
+  of two more roles (passwords generated into the secret file): ``geo_app_owner`` owns the
+  database and runs migrations, ``geo_app_web`` is what the web server logs in as (its rights are
+  granted by ``geo-app db upgrade``). A cluster made before the roles existed is brought in line
+  on the next start: its database and objects are handed from the superuser to the owner.
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from geo_app.config import DEFAULT_APP_ROLE
+from geo_app.db_roles import grant_app_rights, provision_database, provision_roles
+
 SUPERUSER = "geo_app"
+OWNER_ROLE = "geo_app_owner"
+APP_ROLE = DEFAULT_APP_ROLE
+ROLES = (OWNER_ROLE, APP_ROLE)
 DEFAULT_DATABASE = "geo_app"
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; leave room for "/.s.PGSQL.NNNNN"
 
@@ -61,15 +72,16 @@ def find_bindir() -> Path:
 
 @dataclass(frozen=True)
 class ClusterInfo:
-    """Where a running cluster listens and how to log in."""
+    """Where a running cluster listens and how each role logs in."""
 
     port: int
-    password: str
+    passwords: dict[str, str]
     socket_dir: Path
 
-    def url(self, database: str = DEFAULT_DATABASE) -> str:
+    def url(self, database: str = DEFAULT_DATABASE, role: str = SUPERUSER) -> str:
+        """The URL of ``database`` for ``role`` (the superuser unless told otherwise)."""
         return (
-            f"postgresql+psycopg2://{SUPERUSER}:{quote(self.password, safe='')}"
+            f"postgresql+psycopg2://{role}:{quote(self.passwords[role], safe='')}"
             f"@127.0.0.1:{self.port}/{quote(database)}"
         )
 
@@ -146,8 +158,14 @@ class EmbeddedCluster:
     def is_initialised(self) -> bool:
         return (self.data_dir / "PG_VERSION").is_file() and self.secret_file.is_file()
 
-    def _password(self) -> str:
-        return str(json.loads(self.secret_file.read_text())["password"])
+    def _passwords(self) -> dict[str, str]:
+        """Every role's password: the superuser's from initdb, the others' made on first need."""
+        stored = json.loads(self.secret_file.read_text())
+        roles = dict(stored.get("roles") or {})
+        if any(role not in roles for role in ROLES):
+            roles.update({r: secrets.token_urlsafe(24) for r in ROLES if r not in roles})
+            _write_secret(self.secret_file, {**stored, "roles": roles})
+        return {SUPERUSER: str(stored["password"]), **roles}
 
     def running_pid(self) -> int | None:
         """Pid of this cluster's postmaster if it is really running, else None."""
@@ -180,7 +198,7 @@ class EmbeddedCluster:
         _, port = self._read_pidfile()
         if port is None:
             return None
-        return ClusterInfo(port=port, password=self._password(), socket_dir=self.socket_dir)
+        return ClusterInfo(port=port, passwords=self._passwords(), socket_dir=self.socket_dir)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -232,50 +250,51 @@ class EmbeddedCluster:
                 "maintenance_work_mem = 256MB\n"
                 "logging_collector = off\n"
             )
-        fd = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"user": SUPERUSER, "password": password}, handle)
+        _write_secret(self.secret_file, {"user": SUPERUSER, "password": password})
         return True
 
     def start(self) -> ClusterInfo:
-        """Start the cluster (creating it first if needed); a no-op when it already runs."""
+        """Start the cluster (creating it first if needed) and make sure of its roles."""
         with self._lock():
             self.init()
-            current = self.info()
-            if current is not None:
-                return current
-            self._clear_stale_pidfile()
-            self.socket_dir.mkdir(parents=True, exist_ok=True)
-            self._own(self.socket_dir)
-            last_error: EmbeddedDatabaseError | None = None
-            for _ in range(3):  # a port free a moment ago may be taken by the time we bind
-                port = _free_port()
-                try:
-                    self._run(
-                        [
-                            self._bin("pg_ctl"),
-                            "-D",
-                            str(self.data_dir),
-                            "-l",
-                            str(self.log_file),
-                            "-w",
-                            "-t",
-                            "90",
-                            "-o",
-                            f"-p {port} -k {self.socket_dir}",
-                            "start",
-                        ]
-                    )
-                except EmbeddedDatabaseError as error:
-                    last_error = error
-                    self._clear_stale_pidfile()
-                    continue
-                info = self.info()
-                if info is not None:
-                    return info
-            raise EmbeddedDatabaseError(
-                f"could not start PostgreSQL: {last_error}; see {self.log_file}"
-            )
+            info = self.info() or self._start_server()
+            provision_roles(info.url("postgres"), {r: info.passwords[r] for r in ROLES})
+            return info
+
+    def _start_server(self) -> ClusterInfo:
+        """Start the server on a free port; the caller holds the lock."""
+        self._clear_stale_pidfile()
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self._own(self.socket_dir)
+        last_error: EmbeddedDatabaseError | None = None
+        for _ in range(3):  # a port free a moment ago may be taken by the time we bind
+            port = _free_port()
+            try:
+                self._run(
+                    [
+                        self._bin("pg_ctl"),
+                        "-D",
+                        str(self.data_dir),
+                        "-l",
+                        str(self.log_file),
+                        "-w",
+                        "-t",
+                        "90",
+                        "-o",
+                        f"-p {port} -k {self.socket_dir}",
+                        "start",
+                    ]
+                )
+            except EmbeddedDatabaseError as error:
+                last_error = error
+                self._clear_stale_pidfile()
+                continue
+            info = self.info()
+            if info is not None:
+                return info
+        raise EmbeddedDatabaseError(
+            f"could not start PostgreSQL: {last_error}; see {self.log_file}"
+        )
 
     def stop(self) -> bool:
         """Stop the cluster cleanly; returns False when it was not running."""
@@ -286,10 +305,28 @@ class EmbeddedCluster:
             self._run([self._bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
             return True
 
+    def ensure_database(self, name: str = DEFAULT_DATABASE) -> ClusterInfo:
+        """Start the cluster and make ``name`` exist, owned by the owner role. A database from
+        before the roles existed is handed over in place and its tables granted to the app role
+        at once, so the server works before the next ``geo-app db upgrade``."""
+        info = self.start()
+        if provision_database(info.url("postgres"), name, OWNER_ROLE):
+            grant_app_rights(info.url(name, OWNER_ROLE), APP_ROLE)
+        return info
+
     def _clear_stale_pidfile(self) -> None:
         pidfile = self.data_dir / "postmaster.pid"
         if pidfile.exists() and self.running_pid() is None:
             pidfile.unlink()
+
+
+def _write_secret(path: Path, content: dict[str, object]) -> None:
+    """Write the passwords file readable by this user only (replacing it whole)."""
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(content, handle)
+    os.replace(temporary, path)
 
 
 def _reachable_by_postgres(path: Path) -> bool:

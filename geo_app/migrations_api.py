@@ -12,6 +12,8 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import URL
 
+from geo_app.config import DEFAULT_APP_ROLE
+
 SCRIPT_LOCATION = "geo_app:migrations"
 
 # Objects that belong to PostGIS and its optional extensions, never to this application.
@@ -52,9 +54,14 @@ def alembic_config(url: str | URL) -> Config:
     return config
 
 
-def upgrade(url: str | URL, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (creates PostGIS if it is missing)."""
+def upgrade(url: str | URL, revision: str = "head", *, app_role: str = DEFAULT_APP_ROLE) -> bool:
+    """Bring the database at ``url`` up to ``revision`` (creates PostGIS if it is missing), then
+    grant ``app_role`` its rights on whatever now exists; False when that role is missing.
+    """
+    from geo_app.db_roles import grant_app_rights
+
     command.upgrade(alembic_config(url), revision)
+    return grant_app_rights(url, app_role)
 
 
 def downgrade(url: str | URL, revision: str = "base") -> None:

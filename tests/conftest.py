@@ -2,7 +2,10 @@
 
 The server is ``GEO_APP_TEST_ADMIN_URL`` (a maintenance database on a server where tests may
 create databases) or, by default, the embedded cluster of this checkout, started here. Tests get
-their own databases, never the one ``make run`` serves.
+their own databases, never the one ``make run`` serves. Fixtures that load or reset data connect
+with the admin URL (the owner's rights); the web app under test connects as the app role
+(``GEO_APP_TEST_APP_USER`` / ``GEO_APP_TEST_APP_PASSWORD``, the embedded cluster's by default),
+which proves the rights ``geo-app db upgrade`` grants it are enough.
 """
 
 from __future__ import annotations
@@ -41,10 +44,23 @@ def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("GEO_APP_TEST_ADMIN_URL"):
         return
     from geo_app.db import embedded_cluster
+    from geo_app.embedded_pg import APP_ROLE
 
     settings = Settings.from_env({"GEO_APP_STATE_DIR": str(ROOT / "var")})
     info = embedded_cluster(settings).start()
     os.environ["GEO_APP_TEST_ADMIN_URL"] = info.url("postgres")
+    os.environ["GEO_APP_TEST_APP_USER"] = APP_ROLE
+    os.environ["GEO_APP_TEST_APP_PASSWORD"] = info.passwords[APP_ROLE]
+
+
+def app_role_url(url: str) -> str | None:
+    """``url`` with the app role's login instead of the admin's; None when no app role is
+    configured for the test server."""
+    user = os.environ.get("GEO_APP_TEST_APP_USER")
+    if not user:
+        return None
+    login = make_url(url).set(username=user, password=os.environ.get("GEO_APP_TEST_APP_PASSWORD"))
+    return login.render_as_string(hide_password=False)
 
 
 def _admin_engine() -> Engine:
@@ -148,9 +164,10 @@ def make_settings(**overrides: str) -> Settings:
 
 @pytest.fixture(scope="session")
 def app(demo_db: str) -> Flask:
+    """The web app on the demo database, connected as the app role (as in production)."""
     from geo_app import create_app
 
-    application = create_app(make_settings(), database_url=demo_db)
+    application = create_app(make_settings(), database_url=app_role_url(demo_db) or demo_db)
     application.config["TESTING"] = True
     return application
 

@@ -197,9 +197,11 @@ def test_tampering_is_detected(session: Session) -> None:
     )
     assert audit.verify_chain(session) == [ids[1]]
 
-    # Rewriting the row and recomputing its hash breaks the link from the row after it.
+    # Rewriting the row and recomputing its hash (even with the key) breaks the link from the
+    # row after it.
     forged = audit.compute_hash(
         rows[1].prev_hash,
+        key=audit.installation_key(),
         at=rows[1].at,
         actor=rows[1].actor,
         action=rows[1].action,

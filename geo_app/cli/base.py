@@ -21,9 +21,10 @@ def actor() -> str:
 
 
 def engine_for(settings: Settings) -> Engine:
+    """Commands are run by an administrator: they connect as the schema owner."""
     from geo_app.db import make_engine, resolve_database_url
 
-    return make_engine(resolve_database_url(settings))
+    return make_engine(resolve_database_url(settings, owner=True))
 
 
 def fail(error: GeoAppError | EmbeddedDatabaseError) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 
 from geo_app.cli.base import actor, engine_for, fail, main
 from geo_app.config import Settings
@@ -117,15 +117,53 @@ def load_demo() -> None:
 
 
 @main.command("verify-audit")
-def verify_audit() -> None:
-    """Check the audit log's hash chain; exits 1 if any row was rewritten."""
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Checkpoint file (default: audit-checkpoint.json in the state folder).",
+)
+def verify_audit(checkpoint_file: Path | None) -> None:
+    """Check the audit log against its key and the last checkpoint; on success append a new
+    checkpoint. Exits 1 naming the break if a row was rewritten or rows were removed."""
     from geo_app.db import session_scope
-    from geo_app.services.audit import verify_chain
+    from geo_app.services import audit
 
-    engine = engine_for(Settings.from_env())
-    with session_scope(engine) as session:
-        broken = verify_chain(session)
-    if broken:
-        click.echo(f"audit log tampered: rows {json.dumps(broken[:50])}", err=True)
+    settings = Settings.from_env()
+    path = checkpoint_file or settings.audit_checkpoint_file
+    try:
+        engine = engine_for(settings)
+        with session_scope(engine) as session:
+            database = session.scalar(sa.select(sa.func.current_database()))
+            previous = audit.last_checkpoint(path, str(database))
+            verdict = audit.verify(session, checkpoint=previous)
+    except (ValueError, EmbeddedDatabaseError) as error:
+        click.echo(f"error: {error}", err=True)
         sys.exit(1)
-    click.echo("audit log intact")
+    if verdict.problems:
+        for problem in verdict.problems:
+            click.echo(f"audit log tampered: {problem}", err=True)
+        sys.exit(1)
+    audit.append_checkpoint(path, verdict.seen)
+    seen = verdict.seen
+    click.echo(
+        f"audit log intact: {seen.rows} rows, last id {seen.last_id}; checkpoint added to {path}"
+    )
+
+
+@main.command("audit-rekey")
+def audit_rekey() -> None:
+    """Re-sign an audit log written before the keyed hash (plain sha256) with this
+    installation's audit key, once, after checking the old chain; run as the owner."""
+    from geo_app.db import session_scope
+    from geo_app.services import audit
+
+    try:
+        engine = engine_for(Settings.from_env())
+        with session_scope(engine) as session, session.begin():
+            count = audit.rekey_legacy(session)
+    except (audit.LegacyChainError, EmbeddedDatabaseError) as error:
+        click.echo(f"error: {error}; nothing changed", err=True)
+        sys.exit(1)
+    click.echo(f"{count} audit rows re-signed; run `geo-app verify-audit` to write a checkpoint")

@@ -40,7 +40,7 @@ def database_url() -> str:
         return url
     from geo_app.db import resolve_database_url  # lazily: it may start the embedded cluster
 
-    return resolve_database_url()
+    return resolve_database_url(owner=True)
 
 
 def _configure(connection: Connection) -> None:

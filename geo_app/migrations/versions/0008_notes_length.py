@@ -6,7 +6,7 @@ silently: shorten them first.
 
 This file is frozen history: it repeats the limit instead of importing it.
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0006
 Create Date: 2026-12-03
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
