@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     from geo_app.web import (
         auth,
         campaign_map,
+        compression,
         context,
         errors,
         health,
@@ -46,5 +47,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     errors.register(app)
+    compression.register(app)
     app.add_template_global(context.panel_words, "panel_words")
     return app
