@@ -141,6 +141,24 @@ def test_a_page_s_tile_set_carries_all_its_layers_in_one_tile(client: FlaskClien
     assert response.status_code == 400  # the campaign's progress needs ?campaign=<id>
 
 
+def test_warming_makes_the_pages_first_tiles_and_then_only_checks_them(
+    demo_session: Session,
+) -> None:
+    from geo_app.services.tiles import warm
+
+    connection = demo_session.connection()
+    planned = warm.planned(connection)
+    zooms = {(name, z) for name, z, _, _ in planned}
+    assert zooms == {("country", z) for z in (5, 6, 7)} | {("province", z) for z in (9, 10)}
+    x, y = tile_of(*TRA_VINH, 10)
+    assert ("province", 10, x, y) in planned
+    assert ("province", 10, 0, 0) not in planned  # no land there: never asked
+    cache = TileCache()
+    assert warm.warm(connection, cache) == len(planned) == len(cache) == cache.misses
+    warm.warm(connection, cache)
+    assert cache.misses == len(planned) and cache.hits == len(planned)
+
+
 def test_gzip_etag_and_not_modified(client: FlaskClient) -> None:
     path = tile_path("admin", 11)
     plain, plain_layers = fetch(client, path, **{"Accept-Encoding": "identity"})
