@@ -147,14 +147,18 @@
     };
   }
 
+  // The click in the tile's own pixels: from its LatLng at the tile's zoom (at a fractional
+  // map zoom the tiles are scaled, so the map's layer points are not the tile's pixels).
   function pointAt(grid, event) {
     var found = null;
     Object.keys(grid._geoAppCanvases).forEach(function (key) {
       var renderer = grid._geoAppCanvases[key];
-      if (!renderer._map || renderer.getCoord().z !== grid._tileZoom) {
+      var coord = renderer.getCoord();
+      if (!renderer._map || coord.z !== grid._tileZoom) {
         return;
       }
-      var point = event.layerPoint.subtract(renderer.getOffset());
+      var origin = coord.scaleBy(renderer._size);
+      var point = grid._map.project(event.latlng, coord.z).subtract(origin);
       Object.keys(renderer._layers).forEach(function (id) {
         var layer = renderer._layers[id];
         if (layer._containsPoint && layer._containsPoint(point)) {
