@@ -9,10 +9,13 @@ from geo_app.config import Settings
 __version__ = "0.1.0"
 
 
-def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, database_url: str | None = None, warm_tiles: bool = False
+) -> Flask:
     """Application factory: settings, database engine, blueprints and error handlers.
 
     With neither ``database_url`` nor ``GEO_APP_DATABASE_URL``, the embedded cluster is started.
+    ``warm_tiles`` (the server) keeps the pages' low-zoom tiles made in a background thread.
     """
     from flask.logging import default_handler
 
@@ -22,6 +25,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     from geo_app.web import (
         auth,
         campaign_map,
+        compression,
         context,
         errors,
         headers,
@@ -54,5 +58,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     errors.register(app)
+    compression.register(app)
+    if warm_tiles:
+        tiles.start_warming(app)
     app.add_template_global(context.panel_words, "panel_words")
     return app

@@ -86,8 +86,8 @@ def test_the_month_slider_redraws_the_campaign(
     assert page.inner_text("#campaign-month-label") == "11/2025"
     assert page.locator("#campaign-targets li.target").count() == 21
     assert page.evaluate(COUNT_FILLS, [GREY]) == 0  # every target evaluated by November
-    assert watch.tile_months("campaign_progress") == {"2025-11-30"}
-    assert watch.tile_months("hotspots") == {"2025-11-30"}
+    assert watch.tile_months("campaign") == {"2025-11-30"}
+    assert watch.tile_months("campaign") == {"2025-11-30"}
     assert page.locator(".campaign-legend .legend-row").count() >= 6
     assert page.locator(".leaflet-control-layers").count() == 1
     assert page.locator(".leaflet-control-scale").count() == 1
@@ -103,8 +103,8 @@ def test_the_month_slider_redraws_the_campaign(
     page.wait_for_function(f"() => ({COUNT_FILLS})({[GREY]!r}) > 0")
     page.wait_for_function(f"() => ({COUNT_FILLS})({SHARES!r}) === 0")
     assert page.inner_text("#campaign-month-label") == "02/2025"
-    assert "2025-02-28" in watch.tile_months("campaign_progress")
-    assert "2025-02-28" in watch.tile_months("hotspots")
+    assert "2025-02-28" in watch.tile_months("campaign")
+    assert "2025-02-28" in watch.tile_months("campaign")
     progress = page.eval_on_selector_all(
         "#campaign-targets li.target", "items => items.map(i => i.dataset.progress)"
     )
@@ -127,7 +127,7 @@ def test_the_month_slider_redraws_the_campaign(
     )
     shown = page.get_attribute("#campaign-as-of", "datetime")
     assert shown is not None and shown >= "2025-03-31"
-    _wait_until(page, lambda: shown in watch.tile_months("campaign_progress"))
+    _wait_until(page, lambda: shown in watch.tile_months("campaign"))
     assert watch.errors == []
     assert_local(watch, live_url)
     page.close()

@@ -35,7 +35,8 @@ def test_province_page_loads_offline_with_the_vietnamese_legend(
     page, watch = open_page(browser, live_url + "/map/province/86", 1920, 1080)
     assert watch.errors == []
     assert_local(watch, live_url)
-    assert watch.tiles("classification") and watch.tiles("hotspots")
+    assert watch.tiles("province")  # classes and hotspots: one tile per z/x/y
+    assert not watch.tiles("classification") and not watch.tiles("hotspots")
     assert not watch.tiles("hotline_boards")  # hidden until chosen in the layer control
     legend = page.locator(".geo-app-legend")
     assert legend.is_visible()
@@ -124,14 +125,49 @@ def test_clicking_a_commune_opens_its_class_and_criteria(
     page.close()
 
 
+DRAWN_POINT = f"""() => {{
+  const map = window[{MAP_OBJECT}];
+  const box = map.getContainer().getBoundingClientRect();
+  for (const grid of Object.values(map._layers)) {{
+    for (const canvas of Object.values(grid._geoAppCanvases || {{}})) {{
+      const tile = canvas.getCoord();
+      if (!canvas._map || tile.z !== grid._tileZoom) continue;
+      for (const point of Object.values(canvas._layers)) {{
+        const pixel = tile.scaleBy(canvas._size).add(point._point);
+        const at = map.latLngToContainerPoint(map.unproject(pixel, tile.z));
+        if (at.x > 80 && at.y > 80 && at.x < box.width - 350 && at.y < box.height - 80) {{
+          const layer = grid.options.geoApp.layers[point.properties.geoAppLayer];
+          return [box.left + at.x, box.top + at.y, layer.title];
+        }}
+      }}
+    }}
+  }}
+  return null;
+}}"""
+
+
+def test_points_are_drawn_on_a_canvas_and_open_their_popup(browser: Browser, live_url: str) -> None:
+    page, watch = open_page(browser, live_url + "/map/province/86", 1920, 1080)
+    assert page.locator(".leaflet-geoAppTiles-pane canvas").count() > 0
+    found = page.evaluate(DRAWN_POINT)
+    assert found, "no hotspot drawn on the canvas"
+    x, y, title = found
+    page.mouse.click(x, y)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert title in popup.inner_text()  # the point's (or count's) popup, not the commune's
+    assert watch.errors == []
+    page.close()
+
+
 def test_month_selector_redraws_the_map_as_of_that_month(browser: Browser, live_url: str) -> None:
     page, watch = open_page(browser, live_url + "/map/province/86", 1280, 800)
-    assert all("month=" not in url for url in watch.tiles("classification"))
+    assert all("month=" not in url for url in watch.tiles("province"))
     with page.expect_navigation():
         page.select_option("#month-select", "2025-08")
     page.wait_for_load_state("networkidle")
     assert parse_qs(urlparse(page.url).query)["month"] == ["2025-08"]
-    redrawn = [url for url in watch.tiles("classification") if "month=2025-08-31" in url]
+    redrawn = [url for url in watch.tiles("province") if "month=2025-08-31" in url]
     assert redrawn
     assert page.locator("#month-select").input_value() == "2025-08"
     assert "08/2025" in page.locator(".geo-app-legend").inner_text()

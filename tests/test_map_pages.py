@@ -63,20 +63,19 @@ def test_province_page_draws_classes_from_tiles_with_a_vietnamese_legend(
     assert ">Thiếu dữ liệu<" in html and ">Chưa có số liệu<" in html
     assert re.search(r'<pattern id=\\?"geo-app-hatch\\?"', html)  # inside the legend's JSON
     tiles = _tiles(html)
-    assert set(tiles) == {"classification", "hamlets", "hotspots", "hotline_boards", "tipoff_boxes"}
-    # Hamlets, boards and boxes wait in the layer control; classes and hotspots are drawn.
+    assert set(tiles) == {"province", "hamlets", "hotline_boards", "tipoff_boxes"}
+    # Hamlets, boards and boxes wait in the layer control; classes and hotspots are drawn, from
+    # one tile per z/x/y (the "province" set) by two grids, one each.
     for name, shown in (
-        ("hotline_boards", False),
-        ("tipoff_boxes", False),
-        ("hamlets", False),
-        ("hotspots", True),
-        ("classification", True),
+        ("hotline_boards", [False]),
+        ("tipoff_boxes", [False]),
+        ("hamlets", [False]),
+        ("province", [True, True]),
     ):
-        grid = re.search(
+        grids = re.findall(
             rf"var (vector_grid_protobuf_\w+) = L\.vectorGrid\.protobuf\(\s*'/tiles/{name}/", html
         )
-        assert grid, name
-        assert (f"{grid[1]}.addTo(" in html) is shown, name
+        assert [f"{grid}.addTo(" in html for grid in grids] == shown, name
     panel = _panel_classes(html)
     assert len(panel) == 124
     assert set(panel.values()) <= {*CLASSES_VI, "Thiếu dữ liệu", "Chưa có số liệu"}
@@ -104,13 +103,14 @@ def test_month_selector_changes_the_classes_and_the_tile_urls(
     before = _get(client, f"/map/province/86?month={first}")
     after = _get(client, f"/map/province/86?month={second}")
     assert _panel_classes(before)[code] != _panel_classes(after)[code]
-    assert _tiles(before)["classification"] == f"{first}-{_last_day(first)}"
-    assert _tiles(after)["hotspots"] == f"{second}-{_last_day(second)}"
+    assert _tiles(before)["province"] == f"{first}-{_last_day(first)}"
+    assert _tiles(after)["province"] == f"{second}-{_last_day(second)}"
+    assert _tiles(after)["hotline_boards"] == f"{second}-{_last_day(second)}"
     assert f'<option value="{first}" selected>' in before
     assert f"/map/commune/{code}?month={first}" in before  # drill-down keeps the month
     assert '"linkSuffix": "?month=' + first + '"' in before
     latest = _get(client, "/map/province/86")
-    assert _tiles(latest)["classification"] is None  # no month: today's
+    assert _tiles(latest)["province"] is None  # no month: today's
 
 
 def _last_day(month: str) -> str:
@@ -236,8 +236,27 @@ def test_every_tra_vinh_target_opens(client: FlaskClient) -> None:
 def test_old_province_opens_on_its_last_day(client: FlaskClient) -> None:
     html = _get(client, "/map/province/84")
     assert "đã sáp nhập vào" in html and '<a href="/map/province/86">' in html
-    assert _tiles(html)["classification"] == "2025-06-30"
+    assert _tiles(html)["province"] == "2025-06-30"
     assert len(_panel_classes(html)) > 90  # its own communes, as they were
+
+
+@pytest.mark.parametrize("path", ["/", "/map/province/86", "/map/commune/29242"])
+def test_map_pages_load_none_of_folium_s_unused_scripts_and_styles(
+    client: FlaskClient, path: str
+) -> None:
+    html = _get(client, path).lower()
+    for unused in ("jquery", "bootstrap", "fontawesome", "awesome-markers", "glyphicons"):
+        assert unused not in html, unused
+    assert "vendor/leaflet/leaflet.js" in html
+
+
+def test_national_page_asks_one_tile_set_for_its_two_grids(client: FlaskClient) -> None:
+    html = _get(client, "/")
+    assert set(_tiles(html)) == {"country"}
+    grids = re.findall(r"L\.vectorGrid\.protobuf\(\s*'/tiles/country/", html)
+    assert len(grids) == 2  # areas as SVG, points on a canvas, one request per tile
+    assert '"skip": ["hotspots", "hotspots_count"' in html  # the areas grid leaves the points
+    assert '"bounds": [[7.0, 101.8], [23.6, 118.0]]' in html  # no tiles asked outside
 
 
 def test_unknown_codes_are_404(client: FlaskClient) -> None:

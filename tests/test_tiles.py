@@ -124,6 +124,41 @@ def test_points_below_zoom_10_are_counts_that_add_up(
     assert "hotspots" not in counts and "hotspots_count" in counts
 
 
+def test_a_page_s_tile_set_carries_all_its_layers_in_one_tile(client: FlaskClient) -> None:
+    """The sets the pages ask (one request per z/x/y) hold what the separate tiles held."""
+    _, country = fetch(client, tile_path("country", 6))
+    assert {"provinces", "hotspots_count", "hotline_boards_count", "tipoff_boxes_count"} <= set(
+        country
+    )
+    _, admin = fetch(client, tile_path("admin", 6))
+    _, points = fetch(client, tile_path("points", 6))
+    assert country == {**admin, **points}
+    _, province = fetch(client, tile_path("province", 10))
+    assert set(province) == {"classification", "hotspots"}
+    _, classes = fetch(client, tile_path("classification", 10))
+    assert province["classification"] == classes["classification"]
+    response, _ = fetch(client, tile_path("campaign", 10))
+    assert response.status_code == 400  # the campaign's progress needs ?campaign=<id>
+
+
+def test_warming_makes_the_pages_first_tiles_and_then_only_checks_them(
+    demo_session: Session,
+) -> None:
+    from geo_app.services.tiles import warm
+
+    connection = demo_session.connection()
+    planned = warm.planned(connection)
+    zooms = {(name, z) for name, z, _, _ in planned}
+    assert zooms == {("country", z) for z in (5, 6, 7)} | {("province", z) for z in (9, 10)}
+    x, y = tile_of(*TRA_VINH, 10)
+    assert ("province", 10, x, y) in planned
+    assert ("province", 10, 0, 0) not in planned  # no land there: never asked
+    cache = TileCache()
+    assert warm.warm(connection, cache) == len(planned) == len(cache) == cache.misses
+    warm.warm(connection, cache)
+    assert cache.misses == len(planned) and cache.hits == len(planned)
+
+
 def test_gzip_etag_and_not_modified(client: FlaskClient) -> None:
     path = tile_path("admin", 11)
     plain, plain_layers = fetch(client, path, **{"Accept-Encoding": "identity"})

@@ -43,7 +43,7 @@ def serve(host: str, port: int, threads: int) -> None:
         cluster = embedded_cluster(settings)
         started_here = cluster.info() is None
     try:
-        app = create_app(settings)
+        app = create_app(settings, warm_tiles=True)
     except EmbeddedDatabaseError as error:
         fail(error)
         return

@@ -34,6 +34,7 @@ __all__ = [
     "ExternalAssetError",
     "UnvendoredAssetError",
     "assert_no_external_assets",
+    "drop_unused_assets",
     "localize",
 ]
 
@@ -89,6 +90,23 @@ VENDORED_ASSETS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 
+UNUSED_MAP_ASSETS: Final = frozenset(
+    {
+        "jquery",
+        "bootstrap",
+        "bootstrap_css",
+        "glyphicons_css",
+        "awesome_markers",
+        "awesome_markers_css",
+        "awesome_markers_font_css",
+        "awesome_rotate_css",
+    }
+)
+"""What ``folium.Map`` loads by default that our pages never use: the pins are div icons, the
+popups, layer control and legend are Leaflet's own, and every GeoJSON is embedded (folium needs
+jQuery only to fetch a GeoJSON by URL or to parse a ``folium.Popup``). About 760 KiB a phone
+would parse on every first visit."""
+
 _ASSET_LISTS: Final = ("default_js", "default_css")
 # Containers that branca/folium render but do not keep in ``_children``
 # (Figure, Div and Popup hold their header/html/script this way).
@@ -130,6 +148,13 @@ def _walk(root: Element) -> Iterator[tuple[str, Element]]:
             if isinstance(container, Element):
                 stack.append((attr, container))
         stack.extend(element._children.items())
+
+
+def drop_unused_assets(element: Element) -> None:
+    """Leave :data:`UNUSED_MAP_ASSETS` out of ``element``'s header (its own lists only)."""
+    for attr in _ASSET_LISTS:
+        declared: list[tuple[str, str]] = getattr(element, attr, [])
+        setattr(element, attr, [(n, url) for n, url in declared if n not in UNUSED_MAP_ASSETS])
 
 
 def localize(element: Element, static_url: Callable[[str], str]) -> None:

@@ -23,9 +23,11 @@ from markupsafe import Markup
 
 from geo_app.i18n import language
 from geo_app.layers.base import Lang, LayerSpec, Style
-from geo_app.maps.assets import localize
+from geo_app.maps.assets import drop_unused_assets, localize
 
 VIETNAM_BOUNDS = ((8.2, 102.1), (23.4, 109.5))
+TILE_BOUNDS = ((7.0, 101.8), (23.6, 118.0))
+"""Where tiles are asked: Vietnam with its islands (no request for the seas and lands around)."""
 NO_BASEMAP_BACKGROUND = "#f2efe9"
 POINT_RADIUS = 6
 PIN_SIZE = 22
@@ -88,6 +90,7 @@ def new_map(basemap: str, *, prefer_canvas: bool = True, lang: Lang | None = Non
         height="100%",
     )
     fmap.options["maxZoom"] = MAX_ZOOM  # clustering needs the map's own (maybe no basemap)
+    drop_unused_assets(fmap)
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(fmap)
     elif basemap != "none":
@@ -339,6 +342,7 @@ def add_vector_tiles(
     """
     root = cast(Figure, fmap.get_root())
     root.header.add_child(JavascriptLink(script_url), name="geo_app_vector_tiles")
+    config = {**config, "bounds": TILE_BOUNDS}
     encoded = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
     options = f"geoAppVectorTiles.options({encoded})"
     grid = VectorGridProtobuf(url_template, name=name, options=options, show=show)

@@ -27,6 +27,7 @@ from geo_app.pages.commune import CommunePage
 from geo_app.pages.layers import TileLayer
 from geo_app.pages.national import NationalPage
 from geo_app.pages.province import ProvincePage
+from geo_app.services.tiles import render as tile_sets
 
 OUTLINE = Style(color="#1f3b57", weight=2.5, fill_opacity=0.0)
 SUBUNIT_OUTLINE = Style(color="#3b3b3b", weight=1.0, fill_opacity=0.0)
@@ -57,8 +58,8 @@ def draw_national(page: NationalPage, basemap: str, script_url: str) -> folium.M
     """The country from tiles: administrative units, then the points."""
     fmap = builder.new_map(basemap, lang=page.lang)
     builder.fit(fmap, None)  # before the tiles, so they load at the final zoom only
-    for tiles in page.tiles:
-        _add_tiles(fmap, tiles, tile_config(tiles.name, page.lang), script_url)
+    for tiles, skip in shared_tiles(page.tiles):
+        _add_tiles(fmap, tiles, {**tile_config(tiles.name, page.lang), "skip": skip}, script_url)
     return fmap
 
 
@@ -69,9 +70,9 @@ def draw_province(page: ProvincePage, basemap: str, script_url: str) -> folium.M
     builder.add_panes(fmap)
     builder.add_mask(fmap, page.outline, name=page.unit.name)
     builder.fit(fmap, bounds(page.outline))  # before the tiles: they load at the final zoom
-    for tiles in page.tiles:
+    for tiles, skip in shared_tiles(page.tiles):
         config = tile_config(tiles.name, page.lang, page.shown.link_query)
-        _add_tiles(fmap, tiles, config, script_url)
+        _add_tiles(fmap, tiles, {**config, "skip": skip}, script_url)
     for name, collection in page.points.items():
         if collection["features"]:
             # Drawn over the classes for context only: a click anywhere in a commune (often
@@ -154,7 +155,7 @@ def draw_campaign(
     builder.fit(fmap, page.bounds)  # before the tiles: they load once
     as_of = str(page.report["as_of"])
     templates: dict[str, str] = {}
-    for tiles in page.tiles:
+    for tiles, skip in shared_tiles(page.tiles):
         if tiles.name == CAMPAIGN_PROGRESS.name:
             config = progress_tile_config(page.lang, page.timeline["phases"])
         else:
@@ -162,9 +163,50 @@ def draw_campaign(
         dated = TileLayer(
             tiles.name, tiles.url.replace(MONTH_TOKEN, as_of), tiles.title, tiles.show
         )
-        grid = _add_tiles(fmap, dated, config, script_url)
+        grid = _add_tiles(fmap, dated, {**config, "skip": skip}, script_url)
         templates[grid.get_name()] = tiles.url
     return fmap, templates
+
+
+def shared_tiles(tiles: tuple[TileLayer, ...]) -> tuple[tuple[TileLayer, list[str]], ...]:
+    """The page's tile layers, those shown at first asking one tile set's URL together.
+
+    Why: one request per z/x/y instead of one per layer (a phone on a slow line waits for each),
+    and the grids share its fetch (``vector_tiles.js``). Each also gets the MVT layers of the
+    shared tile that another grid draws (``skip``). Layers hidden at first keep their own URL:
+    they are asked only when chosen in the layer control.
+    """
+    shown = [t for t in tiles if t.show]
+    together = tile_sets.set_of(t.name for t in shown) if len(shown) > 1 else None
+    if together is None:
+        return tuple((t, []) for t in tiles)
+    url = _set_url(together, [t.url for t in shown])
+    found: list[tuple[TileLayer, list[str]]] = []
+    for t in tiles:
+        if not t.show:
+            found.append((t, []))
+            continue
+        own = set(tile_sets.mvt_layers(t.name))
+        skip = [name for name in tile_sets.mvt_layers(together) if name not in own]
+        found.append((TileLayer(t.name, url, t.title, t.show), skip))
+    return tuple(found)
+
+
+def _set_url(name: str, urls: list[str]) -> str:
+    """The URL template of set ``name`` from its layers' templates: the same parameters, and
+    as data version the sum of theirs (the set's version is the sum of its layers')."""
+    version, params = 0, dict[str, str]()
+    for url in urls:
+        path, _, query = url.partition("?")
+        for key, _, value in (part.partition("=") for part in query.split("&") if part):
+            if key == "v":
+                version += int(value)
+            else:
+                params[key] = value
+    parts = path.split("/")  # "", "tiles", the name, "{z}", "{x}", "{y}.mvt"
+    path = "/".join([*parts[:2], name, *parts[3:]])
+    rest = "".join(f"&{key}={value}" for key, value in params.items())
+    return f"{path}?v={version}{rest}"
 
 
 def _add_tiles(fmap: folium.Map, tiles: TileLayer, config: dict[str, Any], script_url: str) -> Any:

@@ -9,14 +9,16 @@ the user's scope; layers may read more URL parameters (``TileSpec.request_params
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from geo_app.db import make_engine
 from geo_app.errors import InvalidInput
+from geo_app.services.tiles import warm
 from geo_app.services.tiles.cache import Tile, TileCache
 from geo_app.services.tiles.render import request_params
 from geo_app.web.access import require_login, scope_unit_id
@@ -52,6 +54,19 @@ def tile_cache() -> TileCache:
         cache = current_app.extensions.setdefault("geo_app.tile_cache", TileCache())
     assert isinstance(cache, TileCache)
     return cache
+
+
+def start_warming(app: Flask) -> threading.Event:
+    """Keep the pages' low-zoom tiles warm in a daemon thread (``services.tiles.warm``) for
+    the server's life; the event returned is set once the first round is done."""
+    warmed, stop = threading.Event(), threading.Event()
+
+    def run() -> None:
+        with app.app_context():
+            warm.keep_warm(tile_engine().connect, tile_cache(), stop, warmed)
+
+    threading.Thread(target=run, name="geo_app-tile-warm", daemon=True).start()
+    return warmed
 
 
 @bp.get("/tiles/<name>/<z>/<x>/<y>.mvt")

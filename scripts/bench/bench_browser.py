@@ -122,9 +122,9 @@ def _sizes(
     Chromium gives Playwright no body for the tiles (VectorGrid fetches them; ``body()`` is
     empty), so tiles are counted from the page's resource timing instead (``tiles``: URL ->
     [decoded, encoded] sizes): decoded as drawn, and gzip as the server sent them. Everything
-    else is counted from its body: decoded, and gzip-compressed at level 6 (the app sends HTML,
-    JS and CSS uncompressed; a compressing proxy would send about that). "Sent" is the bodies
-    as this server sent them: tiles gzip, the rest as they are.
+    else is counted from its body: decoded, and gzip-compressed at level 6 (about what the app
+    sends: ``web/compression.py``). "Sent" is the bodies as this server sent them: gzip where it
+    compressed them (counted at level 6), the rest as they are.
     """
     decoded = compressed = sent = 0
     sizes: list[tuple[int, str]] = []

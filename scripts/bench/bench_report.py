@@ -123,9 +123,9 @@ def _pages(f: dict[str, Any]) -> None:
         "Pages: build = median of 7 logged-in GETs over HTTP, the pages taking turns. In Chromium\n"
         "each visit is a first visit (empty cache), logged in before it starts (the login is not\n"
         "timed or counted); bytes include HTML, JS, CSS, images and tiles: decoded; sent = as\n"
-        "this server sends them (tiles gzip, the rest uncompressed); gzip = everything gzip-\n"
-        "compressed (tiles as sent). drawn = median of 3 visits, the pages taking turns (the\n"
-        "server's tile cache warm after the first round); cold tiles = the first visit"
+        "this server sends them (gzip: tiles, pages, JS, CSS, JSON); gzip = everything gzip-\n"
+        "compressed (tiles as sent). drawn = median of 3 visits, the pages taking turns; cold\n"
+        "tiles = the first visit to the freshly started server (once it warmed its pages' tiles)"
     )
     head = f"  {'page':<16}{'build ms':>9}{'requests':>9}{'decoded':>11}{'sent':>10}{'gzip':>10}"
     print(head + f"{'drawn ms':>10}{'CPU/4':>8}{'cold tiles':>12}")

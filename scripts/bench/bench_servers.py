@@ -36,6 +36,8 @@ logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 from geo_app import create_app
 from geo_app.config import Settings
 app = create_app(Settings.from_env(), database_url=sys.argv[1])
+from geo_app.web.tiles import start_warming
+start_warming(app).wait(300)  # as `geo-app serve` does, and measured once it is warm
 serve(app, host="127.0.0.1", port=int(sys.argv[2]), threads={threads}, _quiet=True)
 """
 
@@ -78,7 +80,7 @@ def free_port() -> int:
 
 
 def _wait_ready(server: Server, path: str) -> Server:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # geo_app warms its pages' tiles first (~40 s)
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"{server.name} exited with {server.process.returncode}")
@@ -88,7 +90,7 @@ def _wait_ready(server: Server, path: str) -> Server:
         except requests.ConnectionError:
             time.sleep(0.2)
     server.stop()
-    raise RuntimeError(f"{server.name} did not answer {path} within 60 s")
+    raise RuntimeError(f"{server.name} did not answer {path} within 300 s")
 
 
 def start_app(database_url: str) -> Server:

@@ -8,7 +8,7 @@ layers' data versions, read in the same snapshot so a cache never mistakes old d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -31,11 +31,17 @@ count's circle near an edge is drawn alike by both tiles; it covers every featur
 An edit invalidates the tiles whose envelope, so widened, its box touches."""
 MAX_ZOOM = 22
 
+ADMIN = ("provinces", "districts", "communes", "hamlets", "residential_groups")
+POINTS = ("hotspots", "hotline_boards", "tipoff_boxes")
 SETS: dict[str, tuple[str, ...]] = {
-    "admin": ("provinces", "districts", "communes", "hamlets", "residential_groups"),
-    "points": ("hotspots", "hotline_boards", "tipoff_boxes"),
+    "admin": ADMIN,
+    "points": POINTS,
+    "country": ADMIN + POINTS,
+    "province": ("classification", "hotspots"),
+    "campaign": ("campaign_progress", "hotspots"),
 }
-"""Tile sets: several layers in one tile, each drawn only inside its zoom gates."""
+"""Tile sets: several layers in one tile, each drawn only inside its zoom gates. ``country``,
+``province`` and ``campaign`` are what those pages show at first, in one request per tile."""
 
 Mode = Literal["features", "counts"]
 COUNT_SUFFIX = "_count"
@@ -49,6 +55,25 @@ def tiled_layers(name: str) -> tuple[LayerSpec, ...]:
         known = ", ".join(sorted(SETS) + sorted(n for n, s in REGISTRY.items() if s.tiles))
         raise NotFound(f"no tile layer or set {name!r}; known: {known}")
     return specs
+
+
+def set_of(names: Iterable[str]) -> str | None:
+    """The tile set holding exactly the layers of ``names`` (layers or sets), if there is one."""
+    wanted = {spec.name for name in names for spec in tiled_layers(name)}
+    for set_name, members in SETS.items():
+        if set(members) == wanted:
+            return set_name
+    return None
+
+
+def mvt_layers(name: str) -> tuple[str, ...]:
+    """The MVT layer names a tile of ``name`` may hold (a layer's counts have their own)."""
+    found: list[str] = []
+    for spec in tiled_layers(name):
+        found.append(spec.name)
+        if spec.tiles is not None and spec.tiles.counts_below:
+            found.append(spec.name + COUNT_SUFFIX)
+    return tuple(found)
 
 
 def check_tile(z: int, x: int, y: int) -> None:

@@ -4,6 +4,13 @@
  * Usage (written by folium): L.vectorGrid.protobuf(url, geoAppVectorTiles.options(config)).
  * The first call registers an init hook on L.VectorGrid, so every grid made with these options
  * opens a popup on click. Tile properties are plain text; everything shown is escaped here.
+ *
+ * Speed on a phone: a page's areas and points come in one tile (one request per z/x/y) that two
+ * grids share (one fetch and decode, see sharedFetch): areas drawn as SVG (patterns, and clicks
+ * through where nothing is painted), points and counts on one canvas per tile (thousands of SVG
+ * paths made a province page slow). A canvas would take every click over its whole tile, so it
+ * takes none (pointer-events: none) and the map's click is tested against its points instead.
+ * Tiles are asked only inside the page's bounds (Vietnam): no requests for the sea around it.
  */
 (function () {
   "use strict";
@@ -101,6 +108,86 @@
     };
   }
 
+  // Grids with the same URL template share each tile's fetch and decode: the promise is kept
+  // until it settles, and every grid of the page asks for its tiles in the same turn.
+  var pending = {};
+
+  function sharedFetch(fetchTile) {
+    return function (coords) {
+      var key = this._url + "@" + coords.z + "/" + coords.x + "/" + coords.y;
+      var found = pending[key];
+      if (!found) {
+        found = fetchTile.call(this, coords);
+        pending[key] = found;
+        var forget = function () { delete pending[key]; };
+        found.then(forget, forget);
+      }
+      return found;
+    };
+  }
+
+  function isCanvas(config) {
+    return Object.keys(config.layers).every(function (name) {
+      var kind = config.layers[name].kind;
+      return kind === "point" || kind === "count";
+    });
+  }
+
+  // A canvas tile keeps its renderer where the map's click can find it, and lets clicks pass.
+  function canvasRenderer(grid) {
+    grid._geoAppCanvases = {};
+    grid.on("tileunload", function (event) {
+      delete grid._geoAppCanvases[grid._tileCoordsToKey(event.coords)];
+    });
+    return function (coords, size, options) {
+      var renderer = L.canvas.tile(coords, size, options);
+      renderer.getContainer().style.pointerEvents = "none";
+      grid._geoAppCanvases[grid._tileCoordsToKey(coords)] = renderer;
+      return renderer;
+    };
+  }
+
+  // The click in the tile's own pixels: from its LatLng at the tile's zoom (at a fractional
+  // map zoom the tiles are scaled, so the map's layer points are not the tile's pixels).
+  function pointAt(grid, event) {
+    var found = null;
+    Object.keys(grid._geoAppCanvases).forEach(function (key) {
+      var renderer = grid._geoAppCanvases[key];
+      var coord = renderer.getCoord();
+      if (!renderer._map || coord.z !== grid._tileZoom) {
+        return;
+      }
+      var origin = coord.scaleBy(renderer._size);
+      var point = grid._map.project(event.latlng, coord.z).subtract(origin);
+      Object.keys(renderer._layers).forEach(function (id) {
+        var layer = renderer._layers[id];
+        if (layer._containsPoint && layer._containsPoint(point)) {
+          found = layer;
+        }
+      });
+    });
+    return found;
+  }
+
+  function clickThrough(grid) {
+    var onMapClick = function (event) {
+      var layer = pointAt(grid, event);
+      if (layer) {
+        grid.fire("click", { layer: layer, latlng: event.latlng, originalEvent: event.originalEvent });
+      }
+    };
+    var map = null;
+    grid.on("add", function () {
+      map = grid._map;
+      map.on("click", onMapClick);
+    });
+    grid.on("remove", function () {
+      if (map) {
+        map.off("click", onMapClick);
+      }
+    });
+  }
+
   function wire(grid, config) {
     grid.on("click", function (event) {
       var props = event.layer && event.layer.properties;
@@ -119,12 +206,20 @@
         if (this.options.geoApp) {
           this.beforeAdd = ensurePane;
           this._createLayer = withoutLatLng(this._createLayer);
+          this._getVectorTilePromise = sharedFetch(this._getVectorTilePromise);
+          if (isCanvas(this.options.geoApp)) {
+            this.options.rendererFactory = canvasRenderer(this);
+            clickThrough(this);
+          }
           wire(this, this.options.geoApp);
         }
       });
       hooked = true;
     }
     var styles = {};
+    (config.skip || []).forEach(function (name) {
+      styles[name] = []; // in the shared tile, drawn by the page's other grid
+    });
     Object.keys(config.layers).forEach(function (name) {
       styles[name] = styleFunction(name, config.layers[name]);
     });
@@ -134,6 +229,7 @@
       vectorTileLayerStyles: styles,
       pane: PANE,
       maxNativeZoom: config.maxNativeZoom || 16,
+      bounds: config.bounds || null,
       geoApp: config
     };
   }
