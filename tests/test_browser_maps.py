@@ -193,7 +193,9 @@ def test_phone_viewport_shows_map_and_panel_without_horizontal_scroll(
     summary = page.locator("#summary-panel")
     summary.scroll_into_view_if_needed()
     box = summary.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    map_box = page.locator(".leaflet-container").bounding_box()  # in the same scroll position
+    assert box is not None and map_box is not None
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert box["y"] >= map_box["y"] + map_box["height"] - 1  # below the map
     assert page.locator("#summary-panel .summary-class-type_1").is_visible()
     page.screenshot(path=str(output_dir / "maps_province_86_360x740_summary.png"))

@@ -33,6 +33,7 @@ from geo_app.layers.campaign_progress import PROGRESS_COLOURS, progress_class
 from geo_app.maps.assets import assert_no_external_assets
 from geo_app.services.accounts.users import create_user
 from geo_app.services.campaigns import campaign_by_code, campaign_progress, target_progress
+from geo_app.services.tiles.render import SETS
 
 PASSWORD = "mat-khau-chien-dich-1"
 
@@ -102,9 +103,11 @@ def test_the_page_shows_the_headline_timeline_slider_and_tiles(
     assert config["initial"]["month"] == "2025-12" and config["initial"]["as_of"] == "2025-12-31"
     templates = list(config["grids"].values())
     progress = config["grids"][config["progressGrid"]]
-    assert progress.startswith("/tiles/campaign_progress/{z}/{x}/{y}.mvt?v=")
+    # Progress and hotspots come in one tile of the "campaign" set (services/tiles/render.py).
+    assert progress.startswith("/tiles/campaign/{z}/{x}/{y}.mvt?v=")
     assert f"&campaign={tra_vinh}&month={config['monthToken']}" in progress
-    assert any(t.startswith("/tiles/hotspots/") for t in templates)
+    assert set(SETS["campaign"]) == {"campaign_progress", "hotspots"}
+    assert all(t.startswith("/tiles/") for t in templates)
     # The grids start on the page's month; only one polygon (the province outline) is embedded.
     assert f"&campaign={tra_vinh}&month=2025-12-31" in html
     assert html.count('"type": "MultiPolygon"') == 1 and '"type": "Polygon"' not in html

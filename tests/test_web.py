@@ -84,7 +84,8 @@ def test_province_page_lists_its_2025_communes(client: FlaskClient) -> None:
     # Units of the former Trà Vinh province are among them (full-resolution seed area).
     for name in ("Phường Trà Vinh", "Xã Càng Long", "Xã Long Hữu"):
         assert name in html
-    assert "/tiles/classification/{z}/{x}/{y}.mvt" in html  # communes drawn by class, as tiles
+    # communes drawn by class, as tiles of the "province" set (classification + hotspots)
+    assert "/tiles/province/{z}/{x}/{y}.mvt" in html
     _assert_offline(client, html)
 
 
