@@ -259,6 +259,7 @@ def test_map_pages_load_none_of_folium_s_unused_scripts_and_styles(
     for unused in ("jquery", "bootstrap", "fontawesome", "awesome-markers", "glyphicons"):
         assert unused not in html, unused
     assert "vendor/leaflet/leaflet.js" in html
+    assert '"fadeanimation": false' in html  # no tile fade: a phone restyles no tile per frame
 
 
 def test_national_page_asks_one_tile_set_for_its_two_grids(client: FlaskClient) -> None:

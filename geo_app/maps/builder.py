@@ -90,6 +90,9 @@ def new_map(basemap: str, *, prefer_canvas: bool = True, lang: Lang | None = Non
         height="100%",
     )
     fmap.options["maxZoom"] = MAX_ZOOM  # clustering needs the map's own (maybe no basemap)
+    # No tile fade: each tile would be its own compositing layer (will-change: opacity), and
+    # every frame of the fade restyles every tile; on a phone that is most of a page's draw.
+    fmap.options["fadeAnimation"] = False
     drop_unused_assets(fmap)
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(fmap)
