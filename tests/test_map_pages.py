@@ -259,6 +259,7 @@ def test_map_pages_load_none_of_folium_s_unused_scripts_and_styles(
     for unused in ("jquery", "bootstrap", "fontawesome", "awesome-markers", "glyphicons"):
         assert unused not in html, unused
     assert "vendor/leaflet/leaflet.js" in html
+    assert '"fadeanimation": false' in html  # no tile fade: a phone restyles no tile per frame
 
 
 def test_national_page_asks_one_tile_set_for_its_two_grids(client: FlaskClient) -> None:
@@ -268,6 +269,12 @@ def test_national_page_asks_one_tile_set_for_its_two_grids(client: FlaskClient) 
     assert len(grids) == 2  # areas as SVG, points on a canvas, one request per tile
     assert '"skip": ["hotspots", "hotspots_count"' in html  # the areas grid leaves the points
     assert '"bounds": [[7.0, 101.8], [23.6, 118.0]]' in html  # no tiles asked outside
+    assert "map.options.zoomSnap" in html  # opens at a zoom drawn with the fewer tiles
+
+
+def test_the_commune_page_without_tiles_fits_its_bounds_as_they_are(client: FlaskClient) -> None:
+    html = _get(client, "/map/commune/29242")
+    assert ".fitBounds(" in html and "map.options.zoomSnap" not in html
 
 
 def test_unknown_codes_are_404(client: FlaskClient) -> None:

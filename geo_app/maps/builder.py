@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import folium
-from branca.element import Figure, JavascriptLink
+from branca.element import Figure, JavascriptLink, MacroElement
 from flask_babel import gettext
 from folium.map import CustomPane
 from folium.plugins import MarkerCluster, VectorGridProtobuf
 from folium.utilities import JsCode
+from jinja2 import Template
 from markupsafe import Markup
 
 from geo_app.i18n import language
@@ -90,6 +91,9 @@ def new_map(basemap: str, *, prefer_canvas: bool = True, lang: Lang | None = Non
         height="100%",
     )
     fmap.options["maxZoom"] = MAX_ZOOM  # clustering needs the map's own (maybe no basemap)
+    # No tile fade: each tile would be its own compositing layer (will-change: opacity), and
+    # every frame of the fade restyles every tile; on a phone that is most of a page's draw.
+    fmap.options["fadeAnimation"] = False
     drop_unused_assets(fmap)
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(fmap)
@@ -350,14 +354,55 @@ def add_vector_tiles(
     return grid
 
 
-def fit(fmap: folium.Map, south_west_north_east: tuple[float, float, float, float] | None) -> None:
-    """Zoom to the data, or to Vietnam when there is none."""
+def fit(
+    fmap: folium.Map,
+    south_west_north_east: tuple[float, float, float, float] | None,
+    *,
+    tiles: bool = False,
+) -> None:
+    """Zoom to the data, or to Vietnam when there is none.
+
+    A page with vector ``tiles`` opens at a zoom whose tiles are the lower zoom's: Leaflet
+    rounds a fractional zoom to the nearest tile zoom, so at x.5 or x.75 it would ask about
+    twice as many smaller tiles as at x.25, each a container to create and draw on a phone.
+    """
     if south_west_north_east is None:
         south_west_north_east = (*VIETNAM_BOUNDS[0], *VIETNAM_BOUNDS[1])
     south, west, north, east = south_west_north_east
+    if tiles:
+        TileFit(((south, west), (north, east))).add_to(fmap)
+        return
     bounds = folium.map.FitBounds(((south, west), (north, east)))
     bounds.options["animate"] = False  # jump there: tile layers load at the final zoom only
     bounds.add_to(fmap)
+
+
+class TileFit(MacroElement):
+    """Fit the bounds at once (no animation), snapping the zoom down when its tiles would be
+    the next zoom's (see :func:`fit`)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, bounds) {
+            var zoom = map.getBoundsZoom(bounds);
+            if (zoom - Math.floor(zoom) < 0.5) {
+                map.fitBounds(bounds, {animate: false});
+                return;
+            }
+            zoom = Math.floor(zoom) + map.options.zoomSnap;
+            var middle = map.project(bounds.getSouthWest(), zoom)
+                .add(map.project(bounds.getNorthEast(), zoom)).divideBy(2);
+            map.setView(map.unproject(middle, zoom), zoom, {animate: false});
+        }({{ this._parent.get_name() }}, L.latLngBounds({{ this.bounds|tojson }})));
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: tuple[tuple[float, float], tuple[float, float]]) -> None:
+        super().__init__()
+        self._name = "TileFit"
+        self.bounds = [list(bounds[0]), list(bounds[1])]
 
 
 def components(

@@ -57,7 +57,7 @@ PINS = {"hotspots": _pin_hotspot, "hotline_boards": _pin_board, "tipoff_boxes": 
 def draw_national(page: NationalPage, basemap: str, script_url: str) -> folium.Map:
     """The country from tiles: administrative units, then the points."""
     fmap = builder.new_map(basemap, lang=page.lang)
-    builder.fit(fmap, None)  # before the tiles, so they load at the final zoom only
+    builder.fit(fmap, None, tiles=True)  # before the tiles, so they load at the final zoom only
     for tiles, skip in shared_tiles(page.tiles):
         _add_tiles(fmap, tiles, {**tile_config(tiles.name, page.lang), "skip": skip}, script_url)
     return fmap
@@ -69,7 +69,7 @@ def draw_province(page: ProvincePage, basemap: str, script_url: str) -> folium.M
     fmap = builder.new_map(basemap, prefer_canvas=False, lang=page.lang)
     builder.add_panes(fmap)
     builder.add_mask(fmap, page.outline, name=page.unit.name)
-    builder.fit(fmap, bounds(page.outline))  # before the tiles: they load at the final zoom
+    builder.fit(fmap, bounds(page.outline), tiles=True)  # before the tiles: one load
     for tiles, skip in shared_tiles(page.tiles):
         config = tile_config(tiles.name, page.lang, page.shown.link_query)
         _add_tiles(fmap, tiles, {**config, "skip": skip}, script_url)
@@ -152,7 +152,7 @@ def draw_campaign(
             style_function=lambda _feature: CAMPAIGN_OUTLINE,
             interactive=False,
         ).add_to(fmap)
-    builder.fit(fmap, page.bounds)  # before the tiles: they load once
+    builder.fit(fmap, page.bounds, tiles=True)  # before the tiles: they load once
     as_of = str(page.report["as_of"])
     templates: dict[str, str] = {}
     for tiles, skip in shared_tiles(page.tiles):
