@@ -169,27 +169,38 @@
     return found;
   }
 
+  var pointClickStamp = null; // the DOM time stamp of the last click a point took
+
   function clickThrough(grid) {
+    // "preclick" comes before the click reaches the SVG areas under the point: a point found
+    // here opens its popup and notes the click's time stamp, so the area beneath opens none
+    // (Leaflet hands "preclick" a copy of the DOM event, so the stamp is what both share).
     var onMapClick = function (event) {
       var layer = pointAt(grid, event);
-      if (layer) {
+      var stamp = event.originalEvent && event.originalEvent.timeStamp;
+      if (layer && stamp !== pointClickStamp) {
+        pointClickStamp = stamp;
         grid.fire("click", { layer: layer, latlng: event.latlng, originalEvent: event.originalEvent });
       }
     };
     var map = null;
     grid.on("add", function () {
       map = grid._map;
-      map.on("click", onMapClick);
+      map.on("preclick", onMapClick);
     });
     grid.on("remove", function () {
       if (map) {
-        map.off("click", onMapClick);
+        map.off("preclick", onMapClick);
       }
     });
   }
 
   function wire(grid, config) {
     grid.on("click", function (event) {
+      var stamp = event.originalEvent && event.originalEvent.timeStamp;
+      if (!isCanvas(config) && stamp !== undefined && stamp === pointClickStamp) {
+        return; // a point above this area took the click
+      }
       var props = event.layer && event.layer.properties;
       var layer = props && config.layers[props.geoAppLayer];
       if (!layer || !grid._map) {
