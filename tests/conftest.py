@@ -259,9 +259,21 @@ def live_url(app: Flask) -> Iterator[str]:
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        # Closing the server from this thread pulls its socket from under the loop's select():
+        # the EBADF that follows is the loop ending, not an error.
+        try:
+            server.run()
+        except OSError:
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    stopping.set()
     server.close()
     thread.join(timeout=5)
 
