@@ -17,10 +17,6 @@ from geo_app.config import DEFAULT_APP_ROLE
 from geo_app.db_roles import grant_app_rights
 from geo_app.services import audit
 
-pytestmark = pytest.mark.skipif(
-    app_role_url("postgresql://x@h/db") is None, reason="no app role configured for tests"
-)
-
 
 @pytest.fixture
 def app_engine(empty_db: str, engine_for: Callable[[str], Engine]) -> Iterator[Engine]:
@@ -31,7 +27,7 @@ def app_engine(empty_db: str, engine_for: Callable[[str], Engine]) -> Iterator[E
             session, actor="test", action="create", table="t", row_id=1, before=None, after={}
         )
     url = app_role_url(empty_db)
-    assert url is not None
+    assert url is not None, "set GEO_APP_TEST_APP_USER/PASSWORD: the app role's rights are tested"
     yield engine_for(url)
 
 
