@@ -417,8 +417,8 @@ def small(empty_db: str, engine_for: Callable[[str], Engine]) -> Iterator[Small]
     app = create_app(make_settings(), database_url=empty_db)
     yield Small(empty_db, engine, app, campaign_id, units)
     app.extensions["geo_app.engine"].dispose()
-    if "geo_app.tile_engine" in app.extensions:
-        app.extensions["geo_app.tile_engine"].dispose()
+    if "geo_app.bare_engine" in app.extensions:
+        app.extensions["geo_app.bare_engine"].dispose()
 
 
 def _evaluate(small: Small, code: str, on: str, met: int, verdict: str) -> int:

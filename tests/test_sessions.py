@@ -206,7 +206,7 @@ def test_the_per_request_check_is_one_core_read(world: World) -> None:
     def count(conn: object, cursor: object, statement: str, *args: object) -> None:
         statements.append(statement)
 
-    auth_engine = world.app.extensions["geo_app.auth_engine"]
+    auth_engine = world.app.extensions["geo_app.bare_engine"]
     sa.event.listen(auth_engine, "before_cursor_execute", count)
     try:
         assert client.get(API).status_code == 200

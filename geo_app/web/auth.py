@@ -42,23 +42,21 @@ from flask import (
 )
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import gettext
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
-from geo_app.db import make_engine, session_scope
+from geo_app.db import session_scope
 from geo_app.domain.vocabulary import USER_ROLES
 from geo_app.models import Role
 from geo_app.services.accounts import sessions
 from geo_app.services.accounts.credentials import CredentialCache
 from geo_app.services.accounts.login import Account, active_account, attempt
 from geo_app.services.accounts.throttle import Refusal
-from geo_app.web.context import engine, lang, settings
+from geo_app.web.context import engine, lang, on_bare_connection, settings
 
 bp = Blueprint("auth", __name__)
 
 View = TypeVar("View", bound=Callable[..., Any])
-T = TypeVar("T")
 
 SESSION_KEY = "sid"
 CSRF_KEY = "csrf"
@@ -75,35 +73,6 @@ def _configure(state: BlueprintSetupState) -> None:
     state.app.jinja_env.globals.update(
         csrf_token=csrf_token, current_user=current_user, user_bar=user_bar
     )
-
-
-def auth_engine() -> Engine:
-    """A small autocommit pool of its own for the per-request login check: no ping on checkout,
-    no BEGIN/ROLLBACK around the read, so the check is one round trip (two once a minute)."""
-    found = current_app.extensions.get("geo_app.auth_engine")
-    if found is None:
-        url = engine().url.render_as_string(hide_password=False)
-        made = make_engine(
-            url,
-            pool_pre_ping=False,
-            isolation_level="AUTOCOMMIT",
-            connect_args={"connect_timeout": 5},
-        )
-        found = current_app.extensions.setdefault("geo_app.auth_engine", made)
-    assert isinstance(found, Engine)
-    return found
-
-
-def _on_auth_connection(read: Callable[[Connection], T]) -> T:
-    """Run ``read`` on a bare connection; once more if the pool's connection was dropped."""
-    try:
-        with auth_engine().connect() as connection:
-            return read(connection)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-    with auth_engine().connect() as connection:  # SQLAlchemy has renewed the pool by now
-        return read(connection)
 
 
 def _secret() -> bytes:
@@ -171,7 +140,7 @@ def current_user() -> Account | None:
 def _session_account(raw_id: str) -> Account | None:
     """The account of a live server session; a dead one is dropped from the cookie."""
     config = settings()
-    live = _on_auth_connection(
+    live = on_bare_connection(
         lambda connection: sessions.lookup(
             connection, raw_id, idle=config.session_idle, max_age=config.session_max_age
         )
@@ -189,7 +158,7 @@ def _basic_account(name: str, password: str) -> Account | None:
     cache = _credential_cache()
     remembered = cache.get(name, password)
     if remembered is not None:
-        account = _on_auth_connection(lambda c: active_account(c, remembered.user_id))
+        account = on_bare_connection(lambda c: active_account(c, remembered.user_id))
         if account is not None and account.password_tag == remembered.password_tag:
             return account
         cache.drop(name, password)

@@ -13,16 +13,13 @@ import threading
 from datetime import date
 
 from flask import Blueprint, Flask, Response, current_app, request
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 
-from geo_app.db import make_engine
 from geo_app.errors import InvalidInput
 from geo_app.services.tiles import warm
 from geo_app.services.tiles.cache import Tile, TileCache
 from geo_app.services.tiles.render import request_params
 from geo_app.web.access import require_login, scope_unit_id
-from geo_app.web.context import engine, month_as_of
+from geo_app.web.context import bare_engine, month_as_of, on_bare_connection
 
 bp = Blueprint("tiles", __name__)
 require_login(bp)
@@ -30,21 +27,6 @@ require_login(bp)
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 FRESH = "private, max-age=3600"
 REVALIDATE = "private, no-cache"
-
-
-def tile_engine() -> Engine:
-    """A small pool of its own for tiles, without the app pool's ping on every checkout.
-
-    A tile is one short query and the ping cost about as much as a small tile (~0.8 ms here).
-    A connection the database dropped is noticed on use instead, and the tile asked again.
-    """
-    found = current_app.extensions.get("geo_app.tile_engine")
-    if found is None:
-        url = engine().url.render_as_string(hide_password=False)
-        made = make_engine(url, pool_pre_ping=False, connect_args={"connect_timeout": 5})
-        found = current_app.extensions.setdefault("geo_app.tile_engine", made)
-    assert isinstance(found, Engine)
-    return found
 
 
 def tile_cache() -> TileCache:
@@ -63,7 +45,7 @@ def start_warming(app: Flask) -> threading.Event:
 
     def run() -> None:
         with app.app_context():
-            warm.keep_warm(tile_engine().connect, tile_cache(), stop, warmed)
+            warm.keep_warm(bare_engine().connect, tile_cache(), stop, warmed)
 
     threading.Thread(target=run, name="geo_app-tile-warm", daemon=True).start()
     return warmed
@@ -78,21 +60,16 @@ def tile(name: str, z: str, x: str, y: str) -> Response:
 
 
 def _tile(name: str, z: int, x: int, y: int, on: date, params: dict[str, int]) -> Tile:
-    """From the cache or PostGIS, on a bare connection; once more if the pool's was dropped.
+    """From the cache or PostGIS, on a bare connection (``web.context.on_bare_connection``).
 
     Drawn inside the user's scope: sensitive layers leave out everything outside it.
     """
     scope = scope_unit_id()
-    try:
-        with tile_engine().connect() as connection:
-            return tile_cache().get(
-                connection, name, z, x, y, on, scope_unit_id=scope, params=params
-            )
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-    with tile_engine().connect() as connection:  # SQLAlchemy has renewed the pool by now
-        return tile_cache().get(connection, name, z, x, y, on, scope_unit_id=scope, params=params)
+    return on_bare_connection(
+        lambda connection: tile_cache().get(
+            connection, name, z, x, y, on, scope_unit_id=scope, params=params
+        )
+    )
 
 
 def _integer(label: str, value: str) -> int:

@@ -143,7 +143,7 @@ def profile_pages(url: str, pages: dict[str, str], user: str, password: str) -> 
     finally:
         sa.event.remove(Engine, "before_cursor_execute", timer.before)
         sa.event.remove(Engine, "after_cursor_execute", timer.after)
-        for key in ("geo_app.engine", "geo_app.tile_engine"):
+        for key in ("geo_app.engine", "geo_app.bare_engine"):
             engine = app.extensions.get(key)
             if isinstance(engine, Engine):
                 engine.dispose()
@@ -182,7 +182,7 @@ def profile_tiles(url: str, paths: list[str], user: str, password: str) -> TileP
     finally:
         sa.event.remove(Engine, "before_cursor_execute", timer.before)
         sa.event.remove(Engine, "after_cursor_execute", timer.after)
-        for key in ("geo_app.engine", "geo_app.tile_engine"):
+        for key in ("geo_app.engine", "geo_app.bare_engine"):
             engine = app.extensions.get(key)
             if isinstance(engine, Engine):
                 engine.dispose()
