@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import make_settings
+from conftest import ROOT, make_settings
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from test_auth import PASSWORD, World, build_world, csrf_of
@@ -200,3 +200,50 @@ def test_the_counters_survive_a_restart(world: World) -> None:
     restarted = create_app(make_settings(), database_url=world.url)
     assert _post(restarted.test_client(), "staff86", PASSWORD).status_code == 429
     restarted.extensions["geo_app.engine"].dispose()
+
+
+def test_an_admin_unlocks_an_account_and_a_new_password_lifts_the_lock(world: World) -> None:
+    from click.testing import CliRunner
+
+    from geo_app.cli import main
+
+    env = {"GEO_APP_DATABASE_URL": world.url, "GEO_APP_STATE_DIR": str(ROOT / "var")}
+    client = world.app.test_client()
+
+    def lock() -> None:
+        for _ in range(20):
+            _post(client, "staff86", WRONG)
+            _wait_out(world)
+        _post(client, "staff86", WRONG)  # locked again at once
+        assert _post(client, "staff86", PASSWORD).status_code == 429
+
+    def owner_logs_in(password: str) -> int:
+        """From the owner's own address: the guesser's address stays throttled."""
+        owner = world.app.test_client()
+        owner.environ_base["REMOTE_ADDR"] = "10.0.0.2"
+        data = {"login": "staff86", "password": password, "csrf_token": csrf_of(owner)}
+        return int(owner.post("/login", data=data).status_code)
+
+    lock()
+    assert owner_logs_in(PASSWORD) == 429  # the account is locked wherever one comes from
+    result = CliRunner().invoke(main, ["unlock-user", "staff86"], env=env)
+    assert result.exit_code == 0 and "staff86 unlocked" in result.output, result.output
+    assert owner_logs_in(PASSWORD) == 302
+    again = CliRunner().invoke(main, ["unlock-user", "staff86"], env=env)
+    assert "was not locked" in again.output
+    lock()
+    new = "mat-khau-moi-hoan-toan"
+    changed = CliRunner().invoke(
+        main, ["set-password", "staff86", "--password-stdin"], input=new + "\n", env=env
+    )
+    assert changed.exit_code == 0, changed.output
+    assert owner_logs_in(new) == 302
+    with world.engine.connect() as conn:
+        lifts = conn.execute(
+            sa.text(
+                "SELECT before FROM audit_log WHERE reason = 'unlock-user' AND row_id = :u "
+                "ORDER BY id"
+            ),
+            {"u": _user_id(world, "staff86")},
+        ).scalars()
+        assert list(lifts) == [{"locked": True}, {"locked": False}, {"locked": True}]

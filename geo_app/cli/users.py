@@ -1,5 +1,6 @@
-"""geo-app create-user, set-password, set-role, deactivate-user, activate-user: accounts, roles
-and scopes. Every change to an existing account ends that user's login sessions at once."""
+"""geo-app create-user, set-password, set-role, deactivate-user, activate-user, unlock-user:
+accounts, roles and scopes. Every change to an existing account ends that user's login sessions
+at once; a new password also lifts the login throttle's lock on the account."""
 
 from __future__ import annotations
 
@@ -68,14 +69,36 @@ def create_user(login: str, role: str, scope_code: str | None, password_stdin: b
 @click.argument("login")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def set_password(login: str, password_stdin: bool) -> None:
-    """Give a user a new password; the user's open sessions end."""
+    """Give a user a new password; the user's open sessions end and a login lock is lifted."""
     from geo_app.services.accounts.users import set_password as run
+    from geo_app.services.accounts.users import unlock
 
     password = _password(password_stdin)
-    ended = _in_transaction(
-        lambda session: run(session, login=login, password=password, actor=actor())
-    )
+
+    def work(session: Session) -> int:
+        ended = run(session, login=login, password=password, actor=actor())
+        unlock(session, login=login, secret=_secret(), actor=actor())
+        return ended
+
+    ended = _in_transaction(work)
     click.echo(f"password of {login} changed; {ended} session(s) ended")
+
+
+@main.command("unlock-user")
+@click.argument("login")
+def unlock_user(login: str) -> None:
+    """Lift the waits and the 15-minute lock that failed logins put on an account."""
+    from geo_app.services.accounts.users import unlock
+
+    lifted = _in_transaction(
+        lambda session: unlock(session, login=login, secret=_secret(), actor=actor())
+    )
+    click.echo(f"{login} unlocked" if lifted else f"{login} was not locked or throttled")
+
+
+def _secret() -> bytes:
+    """The app's secret, which keys the throttle's counters (as ``web.auth`` does)."""
+    return Settings.from_env().secret_key.encode()
 
 
 @main.command("set-role")

@@ -135,6 +135,14 @@ def clear(session: Session, keys: Keys) -> None:
     )
 
 
+def unlock(session: Session, account_key: str) -> bool:
+    """An admin lifts an account's waits and lock (its address's stay); whether it had any."""
+    result = session.execute(
+        sa.delete(LoginFailure).where(LoginFailure.kind == ACCOUNT, LoginFailure.key == account_key)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def forget_old(session: Session) -> int:
     """Drop counters that no longer refuse anything and are past ``FORGET_AFTER``."""
     result = session.execute(

@@ -18,7 +18,7 @@ from geo_app.errors import Conflict, InvalidInput, NotFound
 from geo_app.layers.admin_units import in_force
 from geo_app.models import AdminUnit, Role, User
 from geo_app.services import audit
-from geo_app.services.accounts import sessions
+from geo_app.services.accounts import sessions, throttle
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
@@ -154,3 +154,21 @@ def set_active(session: Session, *, login: str, active: bool, actor: str) -> int
     return _changed(
         session, user, actor=actor, reason=reason, before=before, after={"is_active": active}
     )
+
+
+def unlock(session: Session, *, login: str, secret: bytes, actor: str) -> bool:
+    """Lift the throttle's waits and lock on ``login`` (e.g. once its owner was given a new
+    password); audited. ``secret`` is the app's, which keys the throttle's counters."""
+    user = _existing(session, login)
+    lifted = throttle.unlock(session, throttle.keys_for(user.login, "", secret).account)
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        table="app_user",
+        row_id=user.id,
+        before={"locked": lifted},
+        after={"locked": False},
+        reason="unlock-user",
+    )
+    return lifted
