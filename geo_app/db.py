@@ -6,13 +6,17 @@ here commits on anyone's behalf.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from geo_app.config import Settings
 from geo_app.embedded_pg import (
@@ -74,3 +78,41 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A Core statement run as a server-side prepared statement, PREPAREd once per database
+    connection (remembered in ``Connection.info``) and then only EXECUTEd.
+
+    Why: for the statements of every request (the login check, a tile) PostgreSQL's planning
+    cost as much as running them (a tile: ~0.9 ms of ~3.6 ms). A transaction-pooling proxy
+    (PgBouncer in transaction mode) does not keep prepared statements: switch this off there.
+    Parameter types come from the binds when all are typed, else PostgreSQL infers them.
+    """
+
+    name: str
+    prepare: str
+    execute: str
+    defaults: dict[str, Any]
+
+    @classmethod
+    def of(cls, statement: sa.sql.ClauseElement, name: str) -> Prepared:
+        dialect = postgresql.psycopg2.dialect(paramstyle="numeric_dollar")
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        names = list(compiled.positiontup or [])
+        types = [compiled.binds[n].type for n in names]
+        declared = ""
+        if not any(isinstance(t, sa.types.NullType) for t in types):
+            declared = " (" + ", ".join(str(t.compile(dialect=dialect)) for t in types) + ")"
+        prepare = f"PREPARE {name}{declared} AS {compiled.string}"
+        execute = f"EXECUTE {name} ({', '.join(f'%({n})s' for n in names)})" if names else ""
+        return cls(name, prepare, execute or f"EXECUTE {name}", dict(compiled.params))
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+        """Execute with ``values`` over the statement's own bound defaults."""
+        done: set[str] = connection.info.setdefault("geo_app_prepared", set())
+        if self.name not in done:
+            connection.exec_driver_sql(self.prepare)
+            done.add(self.name)
+        return connection.exec_driver_sql(self.execute, {**self.defaults, **values})
