@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from geo_app.db import Prepared
 from geo_app.services.tiles import render as tiles
 
 DEFAULT_BUDGET = 64 * 1024 * 1024  # bytes of tiles (both encodings) kept in memory
@@ -59,8 +60,9 @@ def etag_of(body: bytes) -> str:
 
 # Newer edits are found by (layer, version) first, so an unchanged layer costs one index probe;
 # only those are tested against the tile (a GiST scan at low zoom would meet thousands of boxes).
-_CHECK = sa.text(
-    """
+_CHECK = Prepared.of(
+    sa.text(
+        """
     WITH newer AS MATERIALIZED (
         SELECT e.bbox
         FROM unnest(CAST(:seen_layers AS text[]), CAST(:seen AS bigint[])) AS s(layer, v)
@@ -75,6 +77,8 @@ _CHECK = sa.text(
                SELECT 1 FROM newer WHERE bbox && ST_TileEnvelope(:z, :x, :y, margin => :margin)
            ) AS touched
     """
+    ),
+    "geo_app_tile_check",
 )
 
 
@@ -137,8 +141,9 @@ class TileCache:
     ) -> bool:
         _, z, x, y, *_ = key
         drawn = [spec.name for spec, _ in tiles.plan(specs, z)]
-        row = session.execute(
-            _CHECK,
+        connection = session.connection() if isinstance(session, Session) else session
+        row = _CHECK.run(
+            connection,
             {
                 "layers": [spec.name for spec in specs],
                 "seen_layers": drawn,
