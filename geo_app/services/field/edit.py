@@ -39,6 +39,7 @@ from geo_app.services.field.rows import (
     MODELS,
     add_receipt,
     load_row,
+    lock,
     place,
     receipt_of,
     reused,
@@ -212,6 +213,7 @@ def update(
     if not isinstance(body, dict):
         raise InvalidInput(say(writer.lang, "cần một đối tượng JSON", "a JSON object expected"))
     key = client_id(body, writer.lang)
+    lock(session, layer, row_id)
     if _replayed(session, writer, layer, row_id, key, "update"):
         return Outcome(stored_feature(session, layer, row_id, writer), created=False)
     row = load_row(session, layer, row_id, writer)
@@ -321,6 +323,7 @@ def delete(
         raise InvalidInput(say(writer.lang, "cần một đối tượng JSON", "a JSON object expected"))
     key = client_id(body, writer.lang)
     model = MODELS[layer]
+    lock(session, layer, row_id)
     if _replayed(session, writer, layer, row_id, key, "delete"):
         version_now = session.scalar(sa.select(model.version).where(model.id == row_id))
         return Outcome(_deleted(layer, row_id, version_now), created=False)

@@ -146,6 +146,12 @@ def out_of_scope(writer: Writer) -> str:
     return say(writer.lang, "Vị trí nằm ngoài địa bàn của bạn", "The place is outside your area")
 
 
+def lock(session: Session, layer: str, row_id: int) -> None:
+    """Wait for any write in progress on the row, so a twin of it then finds its receipt."""
+    model = MODELS[layer]
+    session.execute(sa.select(model.id).where(model.id == row_id).with_for_update())
+
+
 def load_row(session: Session, layer: str, row_id: int, writer: Writer) -> Any:
     """The live row (locked for this transaction); 404 when missing or deleted, 403 outside
     the scope."""
