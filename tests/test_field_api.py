@@ -311,6 +311,7 @@ def test_bad_properties_name_the_field(client: FlaskClient, places: dict[str, An
         "client_id": {"client_id": "not-a-uuid"},
         "placed_by": {"placed_by": "guess"},
         "accuracy_m": {"accuracy_m": -1},
+        "source": {"source": None},
     }
     for field, props in cases.items():
         response = _post(client, "/api/hotspots", _hotspot(_point(places["A"], 0.007), **props))
@@ -382,8 +383,11 @@ def test_a_move_needs_a_reason(client: FlaskClient, db: Engine, places: dict[str
     to = _point(places["A"], 0.011)
     response = _patch(client, path, {**_change(), "geometry": to}, 1)
     assert response.status_code == 400 and response.get_json()["field"] == "reason"
-    moved = _patch(client, path, {**_change(), "geometry": to, "reason": "Đo lại"}, 1)
+    moved_body = {**_change(placed_by="tap", accuracy_m=None), "geometry": to, "reason": "Đo lại"}
+    moved = _patch(client, path, moved_body, 1)
     assert moved.status_code == 200
+    assert moved.get_json()["properties"]["placed_by"] == "tap"
+    assert moved.get_json()["properties"]["accuracy_m"] is None
     assert moved.get_json()["geometry"]["coordinates"] == pytest.approx(to["coordinates"])
     away = _patch(
         client, path, {**_change(), "geometry": _point(places["other"]), "reason": "x"}, 2
@@ -507,6 +511,9 @@ def test_a_box_opening_moves_its_last_opening_once(
             "installed_on": "2025-01-10",
         },
     }
+    no_site = {**box, "properties": {"client_id": str(uuid.uuid4())}}
+    refused = _post(client, "/api/tipoff_boxes", no_site)
+    assert refused.status_code == 400 and refused.get_json()["field"] == "site"
     made = _post(client, "/api/tipoff_boxes", box)
     assert made.status_code == 201, made.get_json()
     box_id = made.get_json()["id"]
