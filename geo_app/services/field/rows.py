@@ -8,6 +8,7 @@ that no commune in force covers lies outside Vietnam.
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from dataclasses import dataclass
@@ -124,8 +125,8 @@ def checked_geometry(
 
 
 def _json(geometry: dict[str, Any]) -> str:
-    import json
-
+    """Only the geometry's type and coordinates reach PostGIS (a "crs" member is not honoured:
+    every position is WGS 84 longitude/latitude)."""
     return json.dumps({"type": geometry["type"], "coordinates": geometry["coordinates"]})
 
 
