@@ -32,6 +32,8 @@ from geo_app.pages.common import (
     shown,
     unit_for_page,
 )
+from geo_app.pages.coverage import CoveragePanel, coverage_panel
+from geo_app.pages.coverage import legend_item as gap_legend_item
 from geo_app.pages.layers import collections
 from geo_app.pages.legend import LegendSection
 from geo_app.services.boundaries import areas
@@ -82,6 +84,8 @@ class CommunePage:
     legend: tuple[LegendSection, ...]
     demo: bool
     count_label: str
+    coverage: CoveragePanel
+    """The hamlets and groups lacking a working board or a box, listed and outlined."""
 
     @property
     def title(self) -> str:
@@ -132,9 +136,11 @@ def commune_page(session: Session, code: str, month: PageMonth, viewer: Viewer) 
             legend.classification_section(viewer.lang, viewer.gettext, month=month_label(at.on)),
             *legend.hotspot_sections(viewer.lang, viewer.gettext),
             legend.facility_section(viewer.lang, viewer.gettext),
+            LegendSection(viewer.gettext("To act on"), (gap_legend_item(viewer.gettext),)),
         ),
         demo=areas.demo_loaded(session),
         count_label=viewer.gettext("hamlets and residential groups"),
+        coverage=coverage_panel(session, unit.id, at.on, viewer),
     )
 
 

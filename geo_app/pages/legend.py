@@ -19,7 +19,8 @@ from geo_app.layers.hotspots import HOTSPOTS
 from geo_app.layers.vocab import label
 from geo_app.pages.common import Translate
 
-Shape = Literal["box", "circle", "square"]
+Shape = Literal["box", "circle", "square", "outline"]
+"""``outline``: a dashed border in the colour (an outline drawn over the areas)."""
 
 HOTSPOT_GLYPHS: dict[str, str] = {
     "complex_point": "P",
