@@ -28,6 +28,7 @@ def create_app(
         compression,
         context,
         errors,
+        field_api,
         headers,
         health,
         indicators,
@@ -55,6 +56,7 @@ def create_app(
     app.register_blueprint(layers_api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(indicators.bp)
+    app.register_blueprint(field_api.bp)
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     errors.register(app)
