@@ -26,8 +26,9 @@ def _swatch(item: LegendItem) -> str:
     if item.hatch:
         classes.append("swatch-hatch")
     glyph = html.escape(item.glyph)
+    painted = "border-color" if item.shape in ("outline", "ring") else "background-color"
     return (
-        f'<span class="{" ".join(classes)}" style="background-color:{html.escape(item.colour)}"'
+        f'<span class="{" ".join(classes)}" style="{painted}:{html.escape(item.colour)}"'
         f' aria-hidden="true">{glyph}</span>'
     )
 

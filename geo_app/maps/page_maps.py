@@ -24,14 +24,22 @@ from geo_app.maps.tile_styles import tile_config
 from geo_app.pages import legend as page_legend
 from geo_app.pages.campaign import MONTH_TOKEN, CampaignPage
 from geo_app.pages.commune import CommunePage
+from geo_app.pages.coverage import GAP_COLOUR
 from geo_app.pages.layers import TileLayer
 from geo_app.pages.national import NationalPage
 from geo_app.pages.province import ProvincePage
+from geo_app.pages.relapse import RELAPSE_COLOUR
 from geo_app.services.tiles import render as tile_sets
 
 OUTLINE = Style(color="#1f3b57", weight=2.5, fill_opacity=0.0)
 SUBUNIT_OUTLINE = Style(color="#3b3b3b", weight=1.0, fill_opacity=0.0)
 CAMPAIGN_OUTLINE = {"color": "#1f3b57", "weight": 2.5, "opacity": 0.9, "fill": False}
+GAP_OUTLINE = {"color": GAP_COLOUR, "weight": 2.5, "dashArray": "6 4", "fill": False}
+"""A sub-unit lacking a board or a box: a dashed line only, so the class below stays readable
+and a click inside it still reaches the class's popup."""
+RELAPSE_RING = {"color": RELAPSE_COLOUR, "weight": 3, "fill": False}
+"""A relapse candidate: a ring around its pin, which stays clickable inside it."""
+RELAPSE_RING_RADIUS = 16
 
 
 def _pin_hotspot(props: dict[str, Any]) -> tuple[str, str, str]:
@@ -125,6 +133,8 @@ def draw_commune(page: CommunePage, basemap: str) -> folium.Map:
             builder.add_layer(
                 fmap, get_layer(name), collection, lang, link_suffix=suffix, pane=builder.OVER_PANE
             )
+    _add_gaps(fmap, page)
+    _add_relapse(fmap, page)
     for name, collection in page.pins.items():
         if collection["features"]:
             builder.add_points(
@@ -133,6 +143,35 @@ def draw_commune(page: CommunePage, basemap: str) -> folium.Map:
     builder.fit(fmap, page.bounds)
     legend.add_legend(fmap, page.legend, lang)
     return fmap
+
+
+def _add_gaps(fmap: folium.Map, page: CommunePage) -> None:
+    """The outlines of the sub-units lacking a board or a box, named on hover."""
+    if not page.coverage.collection["features"]:
+        return
+    folium.GeoJson(
+        builder.for_html(page.coverage.collection),
+        name=page.coverage.title,
+        style_function=lambda _feature: GAP_OUTLINE,
+        tooltip=folium.GeoJsonTooltip(fields=["lacks_label"], labels=False, sticky=True),
+        pane=builder.OVER_PANE,
+        embed=True,
+    ).add_to(fmap)
+
+
+def _add_relapse(fmap: folium.Map, page: CommunePage) -> None:
+    """A ring around each relapse candidate, saying which cleared point it lies near."""
+    if not page.relapse.collection["features"]:
+        return
+    folium.GeoJson(
+        builder.for_html(page.relapse.collection),
+        name=page.relapse.title,
+        marker=folium.CircleMarker(radius=RELAPSE_RING_RADIUS),
+        style_function=lambda _feature: RELAPSE_RING,
+        tooltip=folium.GeoJsonTooltip(fields=["text"], labels=False, sticky=True),
+        pane=builder.OVER_PANE,
+        embed=True,
+    ).add_to(fmap)
 
 
 def draw_campaign(

@@ -32,8 +32,12 @@ from geo_app.pages.common import (
     shown,
     unit_for_page,
 )
+from geo_app.pages.coverage import CoveragePanel, coverage_panel
+from geo_app.pages.coverage import legend_item as gap_legend_item
 from geo_app.pages.layers import collections
 from geo_app.pages.legend import LegendSection
+from geo_app.pages.relapse import RelapsePanel, relapse_panel
+from geo_app.pages.relapse import legend_item as relapse_legend_item
 from geo_app.services.boundaries import areas
 from geo_app.services.boundaries.versions import UnitVersion
 from geo_app.services.summary import Summary, summary
@@ -82,6 +86,10 @@ class CommunePage:
     legend: tuple[LegendSection, ...]
     demo: bool
     count_label: str
+    coverage: CoveragePanel
+    """The hamlets and groups lacking a working board or a box, listed and outlined."""
+    relapse: RelapsePanel
+    """The hotspots marked near a cleared one, listed and ringed."""
 
     @property
     def title(self) -> str:
@@ -132,10 +140,19 @@ def commune_page(session: Session, code: str, month: PageMonth, viewer: Viewer) 
             legend.classification_section(viewer.lang, viewer.gettext, month=month_label(at.on)),
             *legend.hotspot_sections(viewer.lang, viewer.gettext),
             legend.facility_section(viewer.lang, viewer.gettext),
+            _to_act_on(viewer),
         ),
         demo=areas.demo_loaded(session),
         count_label=viewer.gettext("hamlets and residential groups"),
+        coverage=coverage_panel(session, unit.id, at.on, viewer),
+        relapse=relapse_panel(session, unit.id, at.on, viewer),
     )
+
+
+def _to_act_on(viewer: Viewer) -> LegendSection:
+    """The legend lines of what the page marks for action: gaps and relapse candidates."""
+    _ = viewer.gettext
+    return LegendSection(_("To act on"), (gap_legend_item(_), relapse_legend_item(_)))
 
 
 def _unit_class(own: list[dict[str, Any]], viewer: Viewer) -> UnitClass | None:

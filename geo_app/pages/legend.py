@@ -19,7 +19,9 @@ from geo_app.layers.hotspots import HOTSPOTS
 from geo_app.layers.vocab import label
 from geo_app.pages.common import Translate
 
-Shape = Literal["box", "circle", "square"]
+Shape = Literal["box", "circle", "square", "outline", "ring"]
+"""``outline``: a dashed border in the colour (an outline drawn over the areas); ``ring``: a
+circle's border in the colour (drawn around a point)."""
 
 HOTSPOT_GLYPHS: dict[str, str] = {
     "complex_point": "P",

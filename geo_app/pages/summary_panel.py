@@ -29,6 +29,7 @@ def panel_text(gettext: Translate) -> dict[str, str]:
         "communes": gettext("communes"),
         "hotspots": gettext("Drug hotspots"),
         "total": gettext("total"),
+        "relapse": gettext("Suspected relapses (near a cleared point)"),
         "boards": gettext("Hotline boards"),
         "boxes": gettext("Tip-off boxes"),
         "boards_covered": gettext("Communes with a board"),
@@ -66,6 +67,7 @@ def view(figures: Summary, lang: Lang, gettext: Translate) -> dict[str, Any]:
             }
             for key in HOTSPOT_KEYS
         ],
+        "relapse_candidates": number(figures.relapse_candidates, lang),
         "facilities": [
             _facility("boards", figures.boards, text, "checked", lang),
             _facility("boxes", figures.boxes, text, "opened", lang),

@@ -17,6 +17,8 @@ panel and the map agree:
   detected by ``on``, not soft-deleted, the status on ``on`` by the one SQL rule
   (``hotspot_status_on``, migration 0006); inside the scope (``layers.filters.within_scope``)
   and the area's geometry (``within_area``).
+- **Relapse candidates**: hotspots flagged near a cleared one, by the one rule of
+  ``services/relapse.py`` (``candidate_on``), inside the scope and the area.
 - **Boards and boxes** by the facilities layers' rule (``layers/facilities.py``): installed by
   ``on`` or undated, not soft-deleted, with the ageing of their last check (boards) or opening
   (boxes: their own date or an inspection) on ``on`` (``vocab.ageing_sql``: under 30 days,
@@ -58,6 +60,7 @@ from geo_app.models import (
     TipoffInspection,
 )
 from geo_app.services.accounts.scope import OutOfScope
+from geo_app.services.relapse import candidate_on
 
 MAP_LAYOUT_START = LAYOUTS["2025"].starts_on
 """The first day of the 2025 map, whose provinces and communes an early date still finds."""
@@ -109,6 +112,8 @@ class Summary:
     hotspots: dict[str, int]
     boards: Coverage
     boxes: Coverage
+    relapse_candidates: int
+    """Hotspots flagged near a cleared one (``services.relapse``)."""
 
     @property
     def hotspots_total(self) -> int:
@@ -147,6 +152,7 @@ class Summary:
                 for key in CLASS_KEYS
             },
             "hotspots": {**self.hotspots, "total": self.hotspots_total},
+            "relapse_candidates": self.relapse_candidates,
             "boards": coverage(self.boards),
             "boxes": coverage(self.boxes),
         }
@@ -203,6 +209,7 @@ def summary(
         hotspots={key: found.get("hotspot", {}).get(key, 0) for key in HOTSPOT_KEYS},
         boards=coverage("boards"),
         boxes=coverage("boxes"),
+        relapse_candidates=found.get("relapse", {}).get("", 0),
     )
 
 
@@ -247,7 +254,8 @@ def _area_statement(scoped: bool) -> sa.Select[*tuple[Any, ...]]:
 @cache
 def _figures(area_level: str | None, by_territory: bool, scoped: bool) -> sa.CompoundSelect:
     """One statement, rows of (kind, key, count): ``class`` per class key, ``hotspot`` per
-    status, ``boards``/``boxes`` per ageing, ``boards_covered``/``boxes_covered`` (key '')."""
+    status, ``relapse`` (key ''), ``boards``/``boxes`` per ageing, ``boards_covered``/
+    ``boxes_covered`` (key '')."""
     scope = SCOPE if scoped else None
     in_area = area_level is not None
     communes = _communes(area_level, by_territory, scope)
@@ -258,6 +266,7 @@ def _figures(area_level: str | None, by_territory: bool, scoped: bool) -> sa.Com
         .select_from(communes.outerjoin(latest, sa.true()))
         .group_by(class_key),
         _hotspot_statuses(in_area, scope),
+        _relapse_candidates(in_area, scope),
     ]
     for name, facility in (("boards", _boards()), ("boxes", _boxes())):
         if in_area:
@@ -363,6 +372,14 @@ def _hotspot_statuses(in_area: bool, scope: Any) -> sa.Select[*tuple[Any, ...]]:
         .select_from(found.join(statuses, sa.true()))
         .group_by(statuses.c.status)
     )
+
+
+def _relapse_candidates(in_area: bool, scope: Any) -> sa.Select[*tuple[Any, ...]]:
+    """The relapse candidates on ``:on`` inside the scope and the area (row ``relapse``, '')."""
+    found = sa.select(sa.literal("relapse"), sa.literal(""), sa.func.count()).where(
+        candidate_on(ON), within_scope(Hotspot.geom, scope)
+    )
+    return found.where(_within_area(Hotspot.geom)) if in_area else found
 
 
 def _boards() -> sa.Select[*tuple[Any, ...]]:

@@ -98,8 +98,9 @@ def database_url(admin_url: str) -> str:
 
 
 def ensure(admin_url: str, *, rebuild: bool, say: Callable[[str], None]) -> str:
-    """The bench database's URL, built first when missing, outdated (an older schema or bench
-    build) or when ``rebuild``; its national admin user is made when missing."""
+    """The bench database's URL, built first when missing, outdated (an older bench build) or
+    when ``rebuild``, upgraded when only its schema is older; its national admin user is made
+    when missing."""
     url = database_url(admin_url)
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     with admin.connect() as conn:
@@ -108,6 +109,9 @@ def ensure(admin_url: str, *, rebuild: bool, say: Callable[[str], None]) -> str:
         )
         if exists and not rebuild and _complete(url):
             admin.dispose()
+            if not is_up_to_date(url):  # a newer schema only: its migrations keep the data
+                say("  upgrading the bench database to the newest schema")
+                upgrade(url)
             _ensure_user(url)
             return url
         if exists:
@@ -135,12 +139,12 @@ def drop(admin_url: str) -> None:
 
 
 def _complete(url: str) -> bool:
-    """Built by this version of the bench, on the newest schema."""
+    """Built by this version of the bench (an older schema is upgraded, not built again)."""
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
             built = conn.scalar(sa.text("SELECT max(version) FROM data_load WHERE name = 'bench'"))
-        return built == BENCH_VERSION and is_up_to_date(url)
+        return bool(built == BENCH_VERSION)
     except sa.exc.DBAPIError:
         return False
     finally:

@@ -94,27 +94,38 @@ class LeanSession:
     def get(
         self, url: str, headers: dict[str, str] | None = None, timeout: float = 60
     ) -> LeanResponse:
+        return self.request("GET", url, headers=headers, timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 60,
+    ) -> LeanResponse:
+        """Any method (the field benchmark writes with POST and PATCH); a body is sent as is."""
         parts = urlsplit(url)
         path = parts.path + ("?" + parts.query if parts.query else "")
         sent = {**self.headers, **(headers or {})}
+        call = (method, url, path, body, sent)
         connection = self._connections.pop(parts.netloc, None)
         if connection is not None:
             try:
-                return self._send(connection, parts.netloc, url, path, sent)
+                return self._send(connection, parts.netloc, call)
             except (http.client.HTTPException, OSError):  # a dropped keep-alive: once more
                 connection.close()
         connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
-        return self._send(connection, parts.netloc, url, path, sent)
+        return self._send(connection, parts.netloc, call)
 
     def _send(
         self,
         connection: http.client.HTTPConnection,
         host: str,
-        url: str,
-        path: str,
-        headers: dict[str, str],
+        call: tuple[str, str, str, bytes | None, dict[str, str]],
     ) -> LeanResponse:
-        connection.request("GET", path, headers=headers)
+        method, url, path, body, headers = call
+        connection.request(method, path, body=body, headers=headers)
         answer = connection.getresponse()
         body = answer.read()
         if answer.will_close:

@@ -18,8 +18,10 @@ Nothing here is typed by a user: counts come from the map features' geometry and
 - **Key route** — a key route's line meets the unit's interior, not only its border.
 - **Sub-units** — hamlets and residential groups in force on the date whose
   ``ST_PointOnSurface`` lies in the unit. A board counts when in good condition and installed by
-  the date; a box when installed by the date and not missing. A unit with no sub-unit mapped on
-  the date gets ``None`` (unknown) for every sub-unit figure: "0 of 0 hamlets" is no evidence.
+  the date; a box when installed by the date and not missing (the rule once, per sub-unit, in
+  ``sql/subunit_coverage.sql``, which ``services/coverage.py`` reads too). A unit with no
+  sub-unit mapped on the date gets ``None`` (unknown) for every sub-unit figure: "0 of 0
+  hamlets" is no evidence.
 - Soft-deleted rows never count.
 
 Set-based: ``inputs_for_units`` runs a fixed number of queries for any number of units.
@@ -27,6 +29,7 @@ Set-based: ``inputs_for_units`` runs a fixed number of queries for any number of
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -48,12 +51,20 @@ DERIVED_NAMES: tuple[str, ...] = (*MAP_COUNTS, *FLAG_INPUTS, *SUBUNIT_COUNTS)
 
 SQL_DIR = Path(__file__).with_name("sql")
 _QUERIES = ("hotspots", "cultivation", "key_route", "subunits")
+_INCLUDE = re.compile(r"^-- include (\w+)\.sql$", re.MULTILINE)
 
 
 @cache
 def sql(name: str) -> sa.TextClause:
     """The hand-written query ``sql/<name>.sql`` (bound parameters only)."""
-    return sa.text((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+    return sa.text(sql_source(name))
+
+
+def sql_source(name: str) -> str:
+    """The text of ``sql/<name>.sql`` with each ``-- include <other>.sql`` line replaced by that
+    file: a rule written once in SQL (e.g. the sub-unit coverage) is read by several queries."""
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda found: sql_source(found.group(1)), text).rstrip()
 
 
 def inputs_for_units(
