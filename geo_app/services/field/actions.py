@@ -44,7 +44,8 @@ def _on(body: dict[str, Any], name: str, installed: date | None, writer: Writer)
 def _recorded(
     session: Session, writer: Writer, layer: str, key: Any, record: Any, action: str
 ) -> None:
-    """The receipt and the audit row of an opening or a check (already flushed)."""
+    """The receipt and the audit row of an opening or a check (already flushed); called last,
+    as the audit chain's lock is held from its record to the commit."""
     add_receipt(session, key, writer, layer, action, record.id)
     audit.record(
         session,
@@ -87,8 +88,9 @@ def inspect_box(session: Session, writer: Writer, box_id: int, body: dict[str, A
     box.last_opened_on = max(box.last_opened_on or on, on)
     box.updated_by = writer.actor
     session.flush()
+    answer = _inspection(session, writer, opening)  # read before the audit chain's lock
     _recorded(session, writer, "tipoff_boxes", key, opening, "inspection")
-    return Outcome(_inspection(session, writer, opening), created=True)
+    return Outcome(answer, created=True)
 
 
 def _inspection(session: Session, writer: Writer, found: TipoffInspection) -> dict[str, Any]:
@@ -127,8 +129,9 @@ def check_board(session: Session, writer: Writer, board_id: int, body: dict[str,
         board.last_checked_on, board.condition = on, condition
     board.updated_by = writer.actor
     session.flush()
+    answer = _check(session, writer, visit)  # read before the audit chain's lock
     _recorded(session, writer, "hotline_boards", key, visit, "check")
-    return Outcome(_check(session, writer, visit), created=True)
+    return Outcome(answer, created=True)
 
 
 def _check(session: Session, writer: Writer, found: HotlineBoardCheck) -> dict[str, Any]:

@@ -135,17 +135,17 @@ def create(
     session.add(row)
     session.flush()
     add_receipt(session, key, writer, layer, "create", row.id)
-    after = audit.snapshot(row)
-    audit.record(
+    answer = stored_feature(session, layer, row.id, writer)
+    audit.record(  # last: the audit chain's lock is held from here to the commit
         session,
         actor=writer.actor,
         action="field_create",
         table=spec.table,
         row_id=row.id,
         before=None,
-        after=after,
+        after=audit.snapshot(row),
     )
-    return Outcome(stored_feature(session, layer, row.id, writer), created=True)
+    return Outcome(answer, created=True)
 
 
 def _eradication(layer: str, values: dict[str, Any], on: date | None) -> None:
@@ -236,7 +236,8 @@ def update(
     row.updated_by = writer.actor
     session.flush()
     add_receipt(session, key, writer, layer, "update", row.id)
-    audit.record(
+    answer = stored_feature(session, layer, row.id, writer)
+    audit.record(  # last: the audit chain's lock is held from here to the commit
         session,
         actor=writer.actor,
         action="field_update",
@@ -246,7 +247,7 @@ def update(
         after=audit.snapshot(row),
         reason=reason,
     )
-    return Outcome(stored_feature(session, layer, row.id, writer), created=False)
+    return Outcome(answer, created=False)
 
 
 def _version(body: dict[str, Any], header: int | None) -> int | None:
