@@ -79,6 +79,7 @@
     hint(L10N.locating);
     navigator.geolocation.getCurrentPosition(function (position) {
       here = { lat: position.coords.latitude, lon: position.coords.longitude, accuracy: position.coords.accuracy };
+      Q.setState("here", here);
       showHere();
       map.setView([here.lat, here.lon], Math.max(map.getZoom(), 16));
       hint(L10N.accuracy + " ± " + Math.round(here.accuracy) + " m");
@@ -466,7 +467,13 @@
     drawMap();
     wire();
     fieldOffline.register(config);
-    Q.forgetBefore(config.today).then(render).then(function () {
+    // The last position found (kept across reloads) centres the nearby list until a new fix.
+    Q.forgetBefore(config.today).then(function () {
+      return Q.getState("here");
+    }).then(function (saved) {
+      if (saved && !here) { here = saved; showHere(); }
+      return render();
+    }).then(function () {
       document.body.dataset.fieldReady = "true";
       loadNearby();
       loadToday();
