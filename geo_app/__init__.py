@@ -29,6 +29,7 @@ def create_app(
         context,
         errors,
         field,
+        field_api,
         headers,
         health,
         indicators,
@@ -56,6 +57,7 @@ def create_app(
     app.register_blueprint(layers_api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(indicators.bp)
+    app.register_blueprint(field_api.bp)
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     app.register_blueprint(field.bp)

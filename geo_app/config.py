@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 PACKAGE_DIR = Path(__file__).resolve().parent
 SESSION_IDLE_HOURS = 8
 SESSION_MAX_DAYS = 7
+RELAPSE_RADIUS_M = 300
 DEFAULT_APP_ROLE = "geo_app_web"
 """The database role the web server connects as; ``geo-app db upgrade`` grants it its rights."""
 
@@ -54,6 +55,9 @@ class Settings:
     """Only for ``geo-app db provision``: a superuser login that makes the two roles."""
     audit_key: str = ""
     """HMAC key of the audit chain: kept outside the database so a rewrite cannot be re-signed."""
+    relapse_radius_m: float = RELAPSE_RADIUS_M
+    """A new hotspot this close (metres, geodesic) to a cleared one is flagged as a relapse
+    candidate (``GEO_APP_RELAPSE_RADIUS_M``, default 300)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -76,6 +80,7 @@ class Settings:
             owner_database_url=env.get("GEO_APP_OWNER_DATABASE_URL") or None,
             superuser_database_url=env.get("GEO_APP_DB_SUPERUSER_URL") or None,
             audit_key=env.get("GEO_APP_AUDIT_KEY") or _state_secret(state, "audit_key"),
+            relapse_radius_m=_positive(env, "GEO_APP_RELAPSE_RADIUS_M", RELAPSE_RADIUS_M),
         )
 
     @property

@@ -29,6 +29,23 @@ class InvalidInput(GeoAppError):
     status = 400
 
 
+class InvalidProperty(InvalidInput):
+    """One property of a written feature is wrong; ``field`` names it for the form."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "field": self.field}
+
+
+class Forbidden(GeoAppError):
+    """The user may not do this (their role, or the place lies outside their scope)."""
+
+    status = 403
+
+
 class NotFound(GeoAppError):
     status = 404
 
@@ -37,3 +54,20 @@ class Conflict(GeoAppError):
     """A stale edit (optimistic locking) or a clash with existing data."""
 
     status = 409
+
+
+class Stale(Conflict):
+    """An edit based on an older version: ``current`` is the row as it stands now."""
+
+    def __init__(self, message: str, *, current: dict[str, object]) -> None:
+        super().__init__(message)
+        self.current = current
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "current": self.current}
+
+
+class PreconditionRequired(GeoAppError):
+    """An edit that does not say which version it read (``If-Match``): refused, not guessed."""
+
+    status = 428

@@ -53,6 +53,9 @@ EXPECTED_TABLES = frozenset(
         # Login sessions and failed-login counters (migration 0007).
         "app_session",
         "login_failure",
+        # Field capture (migration 0009): board checks and the receipts of field writes.
+        "hotline_board_check",
+        "write_receipt",
     }
 )
 

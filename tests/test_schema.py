@@ -225,7 +225,7 @@ def test_downgrade_to_base_and_upgrade_again() -> None:
         try:
             with engine.connect() as conn:
                 assert public_tables(conn) == EXPECTED_TABLES
-                assert len(public_enum_types(conn)) == 10
+                assert len(public_enum_types(conn)) == 11  # 0009 adds location_method
             assert migrations_api.current_revision(url) == migrations_api.head_revision()
 
             command.downgrade(config, "base")

@@ -28,6 +28,7 @@ from geo_app.models import (
     HotspotKind,
     HotspotSource,
     HotspotStatus,
+    LocationMethod,
     RouteKind,
 )
 from geo_app.models.features import CultivationStatus
@@ -118,6 +119,7 @@ def test_layer_labels_read_the_domain() -> None:
         (FacilityCondition, v.FACILITY_CONDITIONS),
         (CultivationStatus, v.CULTIVATION_STATUSES),
         (RouteKind, v.ROUTE_KINDS),
+        (LocationMethod, v.LOCATION_METHODS),
     ],
 )
 def test_model_enums_hold_the_vocabulary_codes(

@@ -203,6 +203,13 @@ ROUTE_KINDS = _vocabulary(
     Term("other", "Khác", "Other"),
 )
 
+LOCATION_METHODS = _vocabulary(
+    "location_method",
+    Term("gps", "Theo GPS", "By GPS"),
+    Term("tap", "Chọn trên bản đồ", "Tapped on the map"),
+)
+"""How a feature placed in the field got its position (NULL for rows not placed there)."""
+
 # -- campaigns -------------------------------------------------------------------------------------
 
 CAMPAIGN_PROGRESS = _vocabulary(
@@ -253,6 +260,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         FACILITY_CONDITIONS,
         CULTIVATION_STATUSES,
         ROUTE_KINDS,
+        LOCATION_METHODS,
         AGEING,
         CLASSIFICATION_CLASSES,
         CAMPAIGN_PROGRESS,

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from geo_app import clock
 from geo_app.domain.vocabulary import CULTIVATION_STATUSES
 from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
-from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, shown
+from geo_app.layers.fields import ACCURACY, DEMO, ID, PLACED_BY, UNIT_CODE, UNIT_NAME, shown
 from geo_app.layers.filters import apply_filters
-from geo_app.layers.vocab import label_sql
+from geo_app.layers.vocab import label_sql, placed_sql
 from geo_app.models import AdminUnit, CultivationSite
 
 STATUS_COLOURS = CULTIVATION_STATUSES.colours
@@ -45,6 +45,7 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
             CultivationSite.eradicated_on,
             AdminUnit.code.label("unit_code"),
             AdminUnit.name.label("unit_name"),
+            *placed_sql(CultivationSite, request.lang),
             CultivationSite.is_demo,
             CultivationSite.geom.label("geom"),
         )
@@ -71,13 +72,16 @@ CULTIVATION_SITES = LayerSpec(
             "Status",
             vocabulary="cultivation_status",
             label_column="status_label",
+            editable=True,
         ),
-        shown("plant_count", "int", "Số cây", "Plants"),
+        shown("plant_count", "int", "Số cây", "Plants", editable=True),
         shown("area_m2", "float", "Diện tích (m²)", "Area (m²)"),
-        shown("detected_on", "date", "Phát hiện", "Detected"),
+        shown("detected_on", "date", "Phát hiện", "Detected", editable=True),
         shown("eradicated_on", "date", "Nhổ bỏ", "Eradicated"),
         UNIT_CODE,
         UNIT_NAME,
+        PLACED_BY,
+        ACCURACY,
         DEMO,
     ),
     id_field="id",

@@ -11,9 +11,18 @@ import sqlalchemy as sa
 from geo_app import clock
 from geo_app.domain.vocabulary import AGEING as AGEING_VOCABULARY
 from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
-from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, exported, shown
+from geo_app.layers.fields import (
+    ACCURACY,
+    DEMO,
+    ID,
+    PLACED_BY,
+    UNIT_CODE,
+    UNIT_NAME,
+    exported,
+    shown,
+)
 from geo_app.layers.filters import apply_filters
-from geo_app.layers.vocab import ageing_sql, label_sql
+from geo_app.layers.vocab import ageing_sql, label_sql, placed_sql
 from geo_app.models import AdminUnit, HotlineBoard, TipoffBox, TipoffInspection
 
 AGEING_COLOURS = AGEING_VOCABULARY.colours
@@ -40,6 +49,7 @@ def _boards(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
             ageing_sql(checked, sa.literal(on)).label("ageing"),
             AdminUnit.code.label("unit_code"),
             AdminUnit.name.label("unit_name"),
+            *placed_sql(HotlineBoard, request.lang),
             HotlineBoard.is_demo,
             HotlineBoard.geom.label("geom"),
         )
@@ -91,6 +101,7 @@ def _boxes(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
             ageing_sql(opened, sa.literal(on)).label("ageing"),
             AdminUnit.code.label("unit_code"),
             AdminUnit.name.label("unit_name"),
+            *placed_sql(TipoffBox, request.lang),
             TipoffBox.is_demo,
             TipoffBox.geom.label("geom"),
         )
@@ -107,7 +118,15 @@ def _boxes(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
     )
 
 
-SITE = shown("site", "str", "Vị trí", "Site", vocabulary="facility_site", label_column="site_label")
+SITE = shown(
+    "site",
+    "str",
+    "Vị trí",
+    "Site",
+    vocabulary="facility_site",
+    label_column="site_label",
+    editable=True,
+)
 CONDITION = shown(
     "status",
     "str",
@@ -115,8 +134,11 @@ CONDITION = shown(
     "Condition",
     vocabulary="facility_condition",
     label_column="condition_label",
+    editable=True,
 )
-INSTALLED = shown("installed_on", "date", "Lắp đặt", "Installed")
+"""The condition, called ``status`` so every layer filters by ``status``; written as
+``condition`` (the column's name)."""
+INSTALLED = shown("installed_on", "date", "Lắp đặt", "Installed", editable=True)
 AGE_DAYS = shown("age_days", "int", "Cách đây (ngày)", "Days ago", exported=False)
 AGEING = exported("ageing", "str", "Kiểm tra lần cuối", "Last checked", vocabulary="ageing")
 
@@ -131,7 +153,7 @@ HOTLINE_BOARDS = LayerSpec(
     fields=(
         ID,
         SITE,
-        shown("phones", "str", "Số điện thoại", "Phone numbers"),
+        shown("phones", "str", "Số điện thoại", "Phone numbers", editable=True),
         CONDITION,
         INSTALLED,
         shown("last_checked_on", "date", "Kiểm tra lần cuối", "Last checked"),
@@ -139,6 +161,8 @@ HOTLINE_BOARDS = LayerSpec(
         AGEING,
         UNIT_CODE,
         UNIT_NAME,
+        PLACED_BY,
+        ACCURACY,
         DEMO,
     ),
     id_field="id",
@@ -167,6 +191,8 @@ TIPOFF_BOXES = LayerSpec(
         AGEING,
         UNIT_CODE,
         UNIT_NAME,
+        PLACED_BY,
+        ACCURACY,
         DEMO,
     ),
     id_field="id",

@@ -84,20 +84,46 @@ def shown(
     vocabulary: str | None = None,
     label_column: str | None = None,
     exported: bool = True,
+    editable: bool = False,
 ) -> Field:
     """A field shown in popups (and exported unless said otherwise)."""
-    return Field(name, type_, vi, en, vocabulary, label_column, popup=True, exported=exported)
+    return Field(
+        name,
+        type_,
+        vi,
+        en,
+        vocabulary,
+        label_column,
+        popup=True,
+        exported=exported,
+        editable=editable,
+    )
 
 
 def exported(
-    name: str, type_: FieldType, vi: str, en: str, *, vocabulary: str | None = None
+    name: str,
+    type_: FieldType,
+    vi: str,
+    en: str,
+    *,
+    vocabulary: str | None = None,
+    label_column: str | None = None,
 ) -> Field:
     """A field exported but not shown in popups."""
-    return Field(name, type_, vi, en, vocabulary, exported=True)
+    return Field(name, type_, vi, en, vocabulary, label_column, exported=True)
 
 
 ID = exported("id", "int", "Mã số", "Id")
 DEMO = exported("is_demo", "bool", "Dữ liệu mẫu", "Demo data")
 UNIT_CODE = exported("unit_code", "str", "Mã địa bàn", "Area code")
 UNIT_NAME = shown("unit_name", "str", "Địa bàn", "Area", exported=False)
-"""Fields many layers share, declared once."""
+PLACED_BY = exported(
+    "placed_by",
+    "str",
+    "Cách xác định vị trí",
+    "Placed by",
+    vocabulary="location_method",
+    label_column="placed_by_label",
+)
+ACCURACY = exported("accuracy_m", "float", "Độ chính xác (m)", "Accuracy (m)")
+"""Fields many layers share, declared once (the last two: how a field capture was placed)."""

@@ -13,9 +13,19 @@ import sqlalchemy as sa
 from geo_app import clock
 from geo_app.domain.vocabulary import HOTSPOT_STATUSES
 from geo_app.layers.base import LayerQuery, LayerSpec, Style, TileSpec
-from geo_app.layers.fields import DEMO, ID, UNIT_CODE, UNIT_NAME, Field, exported, shown
+from geo_app.layers.fields import (
+    ACCURACY,
+    DEMO,
+    ID,
+    PLACED_BY,
+    UNIT_CODE,
+    UNIT_NAME,
+    Field,
+    exported,
+    shown,
+)
 from geo_app.layers.filters import apply_filters
-from geo_app.layers.vocab import ageing_sql, label_sql
+from geo_app.layers.vocab import ageing_sql, label_sql, placed_sql
 from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
 from geo_app.models.features import NOTES_MAX_LENGTH
 
@@ -58,6 +68,9 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
             ageing_sql(verified, sa.literal(on)).label("ageing"),
             Hotspot.case_ref,
             Hotspot.notes,
+            *placed_sql(Hotspot, request.lang),
+            Hotspot.relapse_of_id,
+            Hotspot.relapse_distance_m,
             Hotspot.is_demo,
             Hotspot.geom.label("geom"),
         )
@@ -79,7 +92,15 @@ HOTSPOTS = LayerSpec(
     query=_query,
     fields=(
         ID,
-        shown("kind", "str", "Loại", "Kind", vocabulary="hotspot_kind", label_column="kind_label"),
+        shown(
+            "kind",
+            "str",
+            "Loại",
+            "Kind",
+            vocabulary="hotspot_kind",
+            label_column="kind_label",
+            editable=True,
+        ),
         shown(
             "status",
             "str",
@@ -87,8 +108,9 @@ HOTSPOTS = LayerSpec(
             "Status",
             vocabulary="hotspot_status",
             label_column="status_label",
+            editable=True,
         ),
-        shown("detected_on", "date", "Phát hiện", "Detected"),
+        shown("detected_on", "date", "Phát hiện", "Detected", editable=True),
         shown("cleared_on", "date", "Triệt xóa", "Cleared"),
         shown("relapsed_on", "date", "Tái phức tạp", "Relapsed"),
         shown(
@@ -98,6 +120,7 @@ HOTSPOTS = LayerSpec(
             "Source",
             vocabulary="hotspot_source",
             label_column="source_label",
+            editable=True,
         ),
         UNIT_CODE,
         UNIT_NAME,
@@ -110,12 +133,15 @@ HOTSPOTS = LayerSpec(
             exported=False,
         ),
         Field("ageing", "str", "Thời gian từ lần kiểm tra", "Since verified", vocabulary="ageing"),
-        Field("case_ref", "str", "Số hồ sơ vụ việc", "Case reference", sensitive=True),
+        Field(
+            "case_ref", "str", "Số hồ sơ vụ việc", "Case reference", editable=True, sensitive=True
+        ),
         Field(
             "notes",
             "str",
             "Ghi chú",
             "Notes",
+            editable=True,
             sensitive=True,
             max_length=NOTES_MAX_LENGTH,
             help_vi=(
@@ -127,6 +153,10 @@ HOTSPOTS = LayerSpec(
                 "user, a suspect or an informant."
             ),
         ),
+        PLACED_BY,
+        ACCURACY,
+        exported("relapse_of_id", "int", "Gần điểm đã triệt xóa", "Near cleared hotspot"),
+        exported("relapse_distance_m", "float", "Cách điểm đã triệt xóa (m)", "From it (m)"),
         DEMO,
     ),
     id_field="id",

@@ -43,3 +43,12 @@ def ageing_sql(last_verified: Any, on: Any) -> sa.ColumnElement[str]:
         (days < 90, "due"),
         else_="stale",
     )
+
+
+def placed_sql(model: Any, lang: Lang) -> tuple[sa.ColumnElement[Any], ...]:
+    """The columns of ``fields.PLACED_BY`` and ``fields.ACCURACY`` for a field-placed table."""
+    return (
+        sa.cast(model.placed_by, sa.String).label("placed_by"),
+        label_sql("location_method", model.placed_by, lang).label("placed_by_label"),
+        model.accuracy_m.label("accuracy_m"),
+    )

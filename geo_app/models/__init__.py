@@ -17,16 +17,19 @@ from geo_app.models.features import (
     FacilityCondition,
     FacilitySite,
     HotlineBoard,
+    HotlineBoardCheck,
     Hotspot,
     HotspotKind,
     HotspotSource,
     HotspotStatus,
     HotspotStatusChange,
+    LocationMethod,
     Route,
     RouteKind,
     TipoffBox,
     TipoffInspection,
 )
+from geo_app.models.field import WriteReceipt
 from geo_app.models.indicators import COUNT_COLUMNS, Classification, Indicator
 from geo_app.models.meta import DataLoad
 from geo_app.models.sessions import AppSession, LoginFailure
@@ -57,6 +60,7 @@ __all__ = [
     "FacilitySite",
     "GeometryValue",
     "HotlineBoard",
+    "HotlineBoardCheck",
     "Hotspot",
     "HotspotKind",
     "HotspotSource",
@@ -65,6 +69,7 @@ __all__ = [
     "Indicator",
     "LayerEdit",
     "LayerVersion",
+    "LocationMethod",
     "LoginFailure",
     "Phase",
     "ProvinceTarget",
@@ -74,4 +79,5 @@ __all__ = [
     "TipoffBox",
     "TipoffInspection",
     "User",
+    "WriteReceipt",
 ]

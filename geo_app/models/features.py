@@ -6,6 +6,7 @@ No column may hold a person's name or identity; hotspots describe places, never 
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -81,6 +82,13 @@ class CultivationStatus(enum.StrEnum):
     replanted = "replanted"
 
 
+class LocationMethod(enum.StrEnum):
+    """How a feature placed in the field got its position."""
+
+    gps = "gps"
+    tap = "tap"
+
+
 class RouteKind(enum.StrEnum):
     road = "road"
     waterway = "waterway"
@@ -91,6 +99,7 @@ class RouteKind(enum.StrEnum):
 HOTSPOT_STATUS = pg_enum(HotspotStatus, "hotspot_status")
 FACILITY_SITE = pg_enum(FacilitySite, "facility_site")
 FACILITY_CONDITION = pg_enum(FacilityCondition, "facility_condition")
+LOCATION_METHOD = pg_enum(LocationMethod, "location_method")
 
 
 def _unit_fk(*, nullable: bool = False) -> MappedColumn[Any]:
@@ -98,11 +107,22 @@ def _unit_fk(*, nullable: bool = False) -> MappedColumn[Any]:
     return mapped_column(BigInteger, ForeignKey("admin_unit.id"), nullable=nullable)
 
 
+class PlacedMixin:
+    """How a feature placed in the field was positioned, and how well (NULL: not known)."""
+
+    placed_by: Mapped[LocationMethod | None] = mapped_column(LOCATION_METHOD)
+    accuracy_m: Mapped[Decimal | None] = mapped_column(Numeric)
+
+
+def _accuracy_check() -> CheckConstraint:
+    return CheckConstraint("accuracy_m >= 0", name="accuracy_nonnegative")
+
+
 NOTES_MAX_LENGTH = 500
 """A hotspot's notes stay short: a place's description, never a person's file (issue 9)."""
 
 
-class Hotspot(FeatureMixin, Base):
+class Hotspot(PlacedMixin, FeatureMixin, Base):
     """A place of drug activity; its dated history is in ``hotspot_status_change``."""
 
     __tablename__ = "hotspot"
@@ -117,6 +137,7 @@ class Hotspot(FeatureMixin, Base):
         CheckConstraint("status <> 'cleared' OR cleared_on IS NOT NULL", name="cleared_dated"),
         CheckConstraint("status <> 'relapsed' OR relapsed_on IS NOT NULL", name="relapsed_dated"),
         CheckConstraint(f"char_length(notes) <= {NOTES_MAX_LENGTH}", name="notes_short"),
+        _accuracy_check(),
         Index("ix_hotspot_geom", "geom", postgresql_using="gist"),
         Index("ix_hotspot_admin_unit_id", "admin_unit_id"),
     )
@@ -132,6 +153,9 @@ class Hotspot(FeatureMixin, Base):
     admin_unit_id: Mapped[int] = _unit_fk()
     case_ref: Mapped[str | None]
     notes: Mapped[str | None]
+    relapse_of_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("hotspot.id"))
+    """The cleared hotspot this one lies near when it was created (a relapse candidate)."""
+    relapse_distance_m: Mapped[Decimal | None] = mapped_column(Numeric)
 
 
 class HotspotStatusChange(CreatedMixin, Base):
@@ -149,7 +173,7 @@ class HotspotStatusChange(CreatedMixin, Base):
     reason: Mapped[str | None]
 
 
-class HotlineBoard(FeatureMixin, Base):
+class HotlineBoard(PlacedMixin, FeatureMixin, Base):
     """A public board listing police phone numbers."""
 
     __tablename__ = "hotline_board"
@@ -159,6 +183,7 @@ class HotlineBoard(FeatureMixin, Base):
             "last_checked_on IS NULL OR installed_on IS NULL OR last_checked_on >= installed_on",
             name="checked_after_installed",
         ),
+        _accuracy_check(),
         Index("ix_hotline_board_geom", "geom", postgresql_using="gist"),
         Index("ix_hotline_board_admin_unit_id", "admin_unit_id"),
     )
@@ -175,7 +200,22 @@ class HotlineBoard(FeatureMixin, Base):
     admin_unit_id: Mapped[int] = _unit_fk()
 
 
-class TipoffBox(FeatureMixin, Base):
+class HotlineBoardCheck(CreatedMixin, Base):
+    """One visit to a hotline board: the condition found; it also updates the board."""
+
+    __tablename__ = "hotline_board_check"
+    __table_args__ = (Index("ix_hotline_board_check_board_id", "board_id", "checked_on"),)
+
+    id: Mapped[int] = id_column()
+    board_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("hotline_board.id", ondelete="CASCADE")
+    )
+    checked_on: Mapped[date]
+    condition: Mapped[FacilityCondition] = mapped_column(FACILITY_CONDITION)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+
+
+class TipoffBox(PlacedMixin, FeatureMixin, Base):
     """A box where residents drop reports (hòm thư tố giác tội phạm)."""
 
     __tablename__ = "tipoff_box"
@@ -185,6 +225,7 @@ class TipoffBox(FeatureMixin, Base):
             "last_opened_on IS NULL OR installed_on IS NULL OR last_opened_on >= installed_on",
             name="opened_after_installed",
         ),
+        _accuracy_check(),
         Index("ix_tipoff_box_geom", "geom", postgresql_using="gist"),
         Index("ix_tipoff_box_admin_unit_id", "admin_unit_id"),
     )
@@ -216,9 +257,10 @@ class TipoffInspection(CreatedMixin, Base):
     inspected_on: Mapped[date]
     letters_received: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     letters_forwarded: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    client_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
 
 
-class CultivationSite(FeatureMixin, Base):
+class CultivationSite(PlacedMixin, FeatureMixin, Base):
     """A field of drug plants; ``area_m2`` is geodesic and maintained by PostgreSQL."""
 
     __tablename__ = "cultivation_site"
@@ -232,6 +274,7 @@ class CultivationSite(FeatureMixin, Base):
         CheckConstraint(
             "status <> 'eradicated' OR eradicated_on IS NOT NULL", name="eradicated_dated"
         ),
+        _accuracy_check(),
         Index("ix_cultivation_site_geom", "geom", postgresql_using="gist"),
         Index("ix_cultivation_site_admin_unit_id", "admin_unit_id"),
     )
