@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route
 from sqlalchemy.engine import Engine
 
 OFFICER = "canbo.hoaminh"
+ACTOR = "web:" + OFFICER
+"""How the audit log names the officer's writes from the web."""
 COMMUNE = "29410"
 OUTSIDE_SCOPE = "Vị trí nằm ngoài địa bàn của bạn"
 
@@ -64,7 +67,8 @@ def db(field_db: str) -> Iterator[Engine]:
 @dataclass(frozen=True)
 class Places:
     hotspot_id: int
-    """An active hotspot of the commune: the phone stands on it."""
+    """A cleared hotspot of the commune: the phone stands on it (a new one there is a relapse
+    candidate)."""
     here: tuple[float, float]
     """(lon, lat) of that hotspot."""
     box_id: int
@@ -81,7 +85,7 @@ WITH commune AS (
   SELECT h.id, h.geom FROM hotspot h, commune c
   WHERE ST_Contains(c.geom, h.geom) AND h.deleted_at IS NULL
     AND (SELECT status FROM hotspot_status_on(h.id, h.status, h.cleared_on, h.relapsed_on,
-                                              CAST(:today AS date))) = 'active'
+                                              CAST(:today AS date))) = 'cleared'
   ORDER BY h.id LIMIT 1
 )
 SELECT spot.id AS hotspot_id, ST_X(spot.geom) AS lon, ST_Y(spot.geom) AS lat,
@@ -128,7 +132,7 @@ def phone(browser: Browser, live_url: str, places: Places) -> Iterator[Phone]:
     watch = PageWatch(page)
     page.goto(live_url + "/field/")
     _ready(page)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20000)
+    _until(page, "() => navigator.serviceWorker.controller !== null")
     yield Phone(context, page, watch, live_url)
     context.close()
 
@@ -146,13 +150,30 @@ def _count(page: Page, state: str) -> int:
     return sum(1 for item in _queue(page) if item["state"] == state)
 
 
+def _until(page: Page, predicate: str, arg: Any = None, timeout_ms: int = 20000) -> None:
+    """Poll ``predicate`` (a page function, maybe async) until it is true (page.evaluate runs
+    outside the page's CSP, which forbids the eval a string predicate would need)."""
+    waited = 0
+    while not page.evaluate(predicate, arg):
+        assert waited < timeout_ms, f"still false after {timeout_ms} ms: {predicate}"
+        page.wait_for_timeout(200)
+        waited += 200
+
+
 def _wait_for(page: Page, state: str, count: int) -> None:
-    page.wait_for_function(
-        """([state, count]) => window.fieldQueue.all().then(
-             items => items.filter(i => i.state === state).length === count)""",
-        arg=[state, count],
-        timeout=20000,
-    )
+    try:
+        _until(
+            page,
+            """([state, count]) => window.fieldQueue.all().then(
+                 items => items.filter(i => i.state === state).length === count)""",
+            [state, count],
+        )
+    except AssertionError:
+        seen = [(i["kind"], i["state"], i.get("message")) for i in _queue(page)]
+        raise AssertionError(f"wanted {count} {state}, the queue holds {seen}") from None
+
+
+ALL_SENT = "() => window.fieldQueue.all().then(i => i.every(x => x.state === 'sent'))"
 
 
 def _mark_by_gps(page: Page, kind: str) -> None:
@@ -171,7 +192,7 @@ def _open_nearby(page: Page, layer: str, row_id: int) -> None:
 def _change_status(page: Page, hotspot_id: int, status: str) -> None:
     _open_nearby(page, "hotspots", hotspot_id)
     page.select_option("#field-status-form select[name=status]", status)
-    page.fill("#field-status-form input[name=reason]", "Lực lượng đang đấu tranh")
+    page.fill("#field-status-form input[name=reason]", "Tái phức tạp sau khi triệt xóa")
     page.click("#field-status-form button[type=submit]")
 
 
@@ -199,7 +220,7 @@ def _stored(db: Engine, client_ids: list[str]) -> dict[str, int]:
         "inspections": _rows(
             db, "SELECT count(*) FROM tipoff_inspection WHERE client_id = ANY(:i)", i=ids
         ),
-        "audit": _rows(db, "SELECT count(*) FROM audit_log WHERE actor = :o", o=OFFICER),
+        "audit": _rows(db, "SELECT count(*) FROM audit_log WHERE actor = :o", o=ACTOR),
     }
 
 
@@ -210,7 +231,7 @@ AUDIT: list[int] = []
 
 
 def test_offline_actions_wait_in_the_queue_and_survive_a_reload(
-    phone: Phone, places: Places, db: Engine
+    phone: Phone, places: Places, db: Engine, output_dir: Path
 ) -> None:
     page = phone.page
     page.click("#field-locate")  # the nearby list around the phone, kept for offline use
@@ -219,16 +240,17 @@ def test_offline_actions_wait_in_the_queue_and_survive_a_reload(
     before = _stored(db, [])
     AUDIT.append(before["audit"])
     phone.context.set_offline(True)
-    page.wait_for_function("!navigator.onLine")
+    _until(page, "() => !navigator.onLine")
     _mark_by_gps(page, "den")
     page.click("#field-mark-tap")
-    box = page.locator("#field-map").bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.4)
+    area = page.locator("#field-map")
+    box = area.bounding_box()
+    assert box is not None  # a tap a little off the phone's own position (the map's centre)
+    area.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.4})
     page.wait_for_selector("#field-form:not([hidden])")
     assert "Chọn trên bản đồ" in page.inner_text("#field-where")
     page.click("#field-form button[type=submit]")
-    _change_status(page, places.hotspot_id, "under_attack")
+    _change_status(page, places.hotspot_id, "relapsed")
     _open_nearby(page, "tipoff_boxes", places.box_id)
     page.fill("#field-inspection-form input[name=letters_received]", "3")
     page.fill("#field-inspection-form input[name=letters_forwarded]", "2")
@@ -239,6 +261,7 @@ def test_offline_actions_wait_in_the_queue_and_survive_a_reload(
     _ready(page)
     assert page.inner_text("#field-pending-count") == "4"
     assert page.locator("#field-queue .field-pending").count() == 4
+    page.screenshot(path=str(output_dir / "field_offline_queue.png"), full_page=True)
     ACTIONS.update(_client_ids(page))
     methods = sorted(
         item["body"]["properties"]["placed_by"] for item in _queue(page) if item["kind"] == "create"
@@ -260,12 +283,13 @@ def test_back_online_exactly_those_rows_are_stored_once_with_their_audit(
     assert stored["audit"] == AUDIT[0] + 4  # one audit row per action, none twice
     status = _rows(
         db,
-        "SELECT count(*) FROM hotspot_status_change WHERE hotspot_id = :h AND status = "
-        "'under_attack'",
+        "SELECT count(*) FROM hotspot_status_change WHERE hotspot_id = :h AND status = 'relapsed'",
         h=places.hotspot_id,
     )
     assert status == 1
     assert page.locator("#field-today .field-sent").count() >= 4
+    # The hotspot marked by GPS stands on a cleared one: flagged at once.
+    assert "Gần điểm đã triệt xóa" in page.inner_text("#field-today .field-relapse >> nth=0")
     assert phone.watch.errors == []
 
 
@@ -297,7 +321,7 @@ def test_a_response_lost_after_the_commit_is_retried_without_a_duplicate(
 
     page.route("**/api/hotspots", commit_then_drop)
     _mark_by_gps(page, "retail")
-    page.wait_for_function("window.fieldQueue.all().then(i => i.some(x => x.attempts > 0))")
+    _until(page, "() => window.fieldQueue.all().then(i => i.some(x => x.attempts > 0))")
     page.unroute("**/api/hotspots")
     assert lost == [201]
     (new_id,) = [c for c in _client_ids(page) if c not in ACTIONS]
@@ -345,9 +369,7 @@ def test_a_stale_edit_shows_both_versions_and_can_be_fixed(phone: Phone, places:
     page.select_option("#field-status-form select[name=status]", "cleared")
     page.fill("#field-status-form input[name=reason]", "Đã triệt xóa")
     page.click("#field-status-form button[type=submit]")
-    page.wait_for_function(
-        "window.fieldQueue.all().then(i => i.every(x => x.state === 'sent'))", timeout=20000
-    )
+    _until(page, ALL_SENT)
     assert _unexpected(phone.watch, "409") == []
     phone.watch.errors.clear()
 
@@ -367,6 +389,6 @@ def test_a_point_outside_the_commune_is_refused_with_the_servers_message_and_kep
     _ready(page)
     assert page.inner_text("#field-rejected-count") == "1"  # kept until fixed or discarded
     page.click("#field-queue .field-rejected .field-discard")
-    page.wait_for_function("window.fieldQueue.all().then(i => i.every(x => x.state === 'sent'))")
+    _until(page, ALL_SENT)
     assert _unexpected(phone.watch, "403") == []
     _stand(phone.context, places.here)

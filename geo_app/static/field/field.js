@@ -58,11 +58,19 @@
     } else {
       map.fitBounds([[8.2, 102.1], [23.4, 109.5]]);
     }
-    map.on("click", function (event) {
+    // "preclick" comes before any layer under the finger takes the click (an area's popup):
+    // in tap mode the tap places the point and that popup is not opened.
+    var tapped = false;
+    map.on("preclick", function (event) {
       if (tapMode) {
+        tapped = true;
+        setTimeout(function () { tapped = false; }, 0);
         setTapMode(false);
         startPlacing(event.latlng.lat, event.latlng.lng, "tap", null);
       }
+    });
+    map.on("popupopen", function () {
+      if (tapped) { map.closePopup(); }
     });
   }
 

@@ -56,11 +56,12 @@
     return db().then(function (d) { return d.put(STATE, value, key); });
   }
 
-  // A new action: pending, sent at the next round. `action` holds kind, method, url, body,
-  // ifMatch (a version or null), label and target (what it acts on, for a fix).
+  // A new action: pending, sent at the next round. `action` holds kind, method, url, body
+  // (its client_id at the top, or in the properties of a Feature), ifMatch (a version or
+  // null), label and target (what it acts on, for a fix).
   function add(action) {
     var item = Object.assign({}, action, {
-      client_id: action.body.client_id,
+      client_id: action.body.client_id || action.body.properties.client_id,
       seq: Date.now() + Math.random(),
       state: "pending",
       attempts: 0,
