@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from _browser import PageWatch
 from conftest import app_role_url, browser_log_in, create_database, drop_database, make_settings
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy.engine import Engine
 
 OFFICER = "canbo.hoaminh"
@@ -277,7 +277,7 @@ def test_back_online_exactly_those_rows_are_stored_once_with_their_audit(
     page = phone.page
     phone.context.set_offline(False)
     _wait_for(page, "sent", 4)
-    assert page.inner_text("#field-pending-count") == "0"
+    expect(page.locator("#field-pending-count")).to_have_text("0")
     stored = _stored(db, list(ACTIONS))
     assert stored["receipts"] == 4 and stored["hotspots"] == 2 and stored["inspections"] == 1
     assert stored["audit"] == AUDIT[0] + 4  # one audit row per action, none twice
@@ -287,9 +287,11 @@ def test_back_online_exactly_those_rows_are_stored_once_with_their_audit(
         h=places.hotspot_id,
     )
     assert status == 1
-    assert page.locator("#field-today .field-sent").count() >= 4
+    expect(page.locator("#field-today .field-sent")).to_have_count(4)
     # The hotspot marked by GPS stands on a cleared one: flagged at once.
-    assert "Gần điểm đã triệt xóa" in page.inner_text("#field-today .field-relapse >> nth=0")
+    expect(page.locator("#field-today .field-relapse").first).to_contain_text(
+        "Gần điểm đã triệt xóa"
+    )
     assert phone.watch.errors == []
 
 
@@ -391,4 +393,32 @@ def test_a_point_outside_the_commune_is_refused_with_the_servers_message_and_kep
     page.click("#field-queue .field-rejected .field-discard")
     _until(page, ALL_SENT)
     assert _unexpected(phone.watch, "403") == []
+    phone.watch.errors.clear()
     _stand(phone.context, places.here)
+
+
+def test_a_session_ended_pauses_the_queue_until_the_officer_logs_in_again(
+    phone: Phone, db: Engine
+) -> None:
+    from geo_app.demo.accounts import DEMO_PASSWORD
+
+    page = phone.page
+    page.evaluate(
+        """() => fetch("/field/token").then(r => r.json()).then(t => fetch("/logout", {
+             method: "POST", body: new URLSearchParams({csrf_token: t.csrf})}))"""
+    )
+    _mark_by_gps(page, "complex_point")
+    page.wait_for_selector("#field-relogin:not([hidden])")
+    (waiting,) = [i["client_id"] for i in _queue(page) if i["state"] == "pending"]
+    assert _stored(db, [waiting])["receipts"] == 0
+    page.click("#field-relogin-link")
+    page.wait_for_selector("input[name=login]")
+    page.fill("input[name=login]", OFFICER)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_url("**/field/")
+    _ready(page)
+    _until(page, ALL_SENT)
+    assert _stored(db, [waiting])["receipts"] == 1
+    expect(page.locator("#field-relogin")).to_be_hidden()
+    assert _unexpected(phone.watch, "401") == []

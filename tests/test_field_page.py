@@ -99,3 +99,13 @@ def test_the_worker_is_served_uncached_and_names_files_that_exist(app: Flask) ->
         found.close()
         assert found.status_code == 200, asset
     assert 'addEventListener("fetch"' in text
+
+
+def test_a_scripts_401_has_no_basic_challenge_that_would_open_the_password_dialog(
+    app: Flask,
+) -> None:
+    client = app.test_client()
+    plain = client.get("/api/field/today")
+    assert plain.status_code == 401 and plain.headers["WWW-Authenticate"].startswith("Basic")
+    script = client.get("/api/field/today", headers={"X-Requested-With": "XMLHttpRequest"})
+    assert script.status_code == 401 and "WWW-Authenticate" not in script.headers

@@ -43,6 +43,9 @@ TILE_CACHE = "geo-app-field-tiles"
 OUTLINE_TOLERANCE = 0.0001
 """Degrees (about 10 m): the outline drawn over the tiles needs no more detail."""
 
+NEARBY_LAYERS = ("hotspots", "hotline_boards", "tipoff_boxes")
+"""What the nearby list shows (the write API's ``/api/field/nearby``)."""
+
 FORM_VOCABULARIES = (
     "hotspot_kind",
     "hotspot_source",
@@ -145,6 +148,7 @@ def script_config(page: FieldPage) -> dict[str, Any]:
             for name in FORM_VOCABULARIES
             if name in VOCABULARIES
         },
+        "layers": {name: get_layer(name).title(page.lang) for name in NEARBY_LAYERS},
         "transitions": {before: sorted(after) for before, after in STATUS_TRANSITIONS.items()},
         "notes": {"help": notes.help(page.lang), "maxLength": notes.max_length},
         "urls": {

@@ -17,6 +17,7 @@
   var tapMode = false;
   var opened = null;    // the nearby item (or rejected item's target) in the detail panel
   var nearbyLayer = null;
+  var queuedLayer = null; // the hotspots marked but not yet stored (pending or rejected)
   var timer = null;
 
   function $(id) { return document.getElementById(id); }
@@ -51,6 +52,7 @@
       L.vectorGrid.protobuf(grid.url, geoAppVectorTiles.options(grid.config)).addTo(map);
     });
     nearbyLayer = L.layerGroup().addTo(map);
+    queuedLayer = L.layerGroup().addTo(map);
     if (config.area) {
       var b = config.area.bounds;
       L.geoJSON(config.area.outline, { style: { color: "#1f3b57", weight: 3, fill: false }, interactive: false }).addTo(map);
@@ -245,7 +247,19 @@
       $("field-rejected-count").textContent = items.filter(function (i) { return i.state === "rejected"; }).length;
       $("field-net").textContent = navigator.onLine ? L10N.online : L10N.offline;
       renderToday(items);
+      drawQueued(items);
       schedule(items);
+    });
+  }
+
+  function drawQueued(items) {
+    queuedLayer.clearLayers();
+    items.filter(function (i) { return i.kind === "create" && i.state !== "sent"; }).forEach(function (item) {
+      var c = item.body.geometry.coordinates;
+      L.circleMarker([c[1], c[0]], {
+        radius: 8, color: item.state === "rejected" ? "#b2182b" : "#8c510a", weight: 3,
+        dashArray: "4 3", fillOpacity: 0.2, interactive: false
+      }).addTo(queuedLayer);
     });
   }
 
@@ -274,7 +288,7 @@
     if (!navigator.onLine) { return showSavedNearby(); }
     var asked = config.urls.nearby + "?lon=" + centre.lon + "&lat=" + centre.lat + "&radius=3000" +
       (config.lang === "en" ? "&lang=en" : "");
-    return fetch(asked, { credentials: "same-origin" }).then(function (response) {
+    return fetch(asked, { credentials: "same-origin", headers: Q.headers }).then(function (response) {
       if (!response.ok) { throw new Error(String(response.status)); }
       return response.json();
     }).then(function (body) {
@@ -294,8 +308,9 @@
     if (!items.length) { list.appendChild(el("li", L10N.nearbyEmpty)); }
     items.forEach(function (item) {
       var li = el("li", null, "field-item");
-      var open = el("button", item.label + (item.status_label ? " · " + item.status_label : "") +
-        " · " + Math.round(item.distance_m) + " m", "big field-open");
+      var open = el("button", (config.layers[item.layer] || item.layer) + ": " + item.label +
+        (item.status_label ? " · " + item.status_label : "") + " · " + Math.round(item.distance_m) + " m",
+        "big field-open");
       open.type = "button";
       open.dataset.layer = item.layer;
       open.dataset.id = item.id;
@@ -394,7 +409,7 @@
 
   function loadToday() {
     if (!navigator.onLine) { return Promise.resolve(); }
-    return fetch(config.urls.today, { credentials: "same-origin" }).then(function (response) {
+    return fetch(config.urls.today, { credentials: "same-origin", headers: Q.headers }).then(function (response) {
       return response.ok ? response.json() : { items: [] };
     }).then(function (body) {
       return Q.setState("today", body.items || []);

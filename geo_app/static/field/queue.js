@@ -18,6 +18,9 @@
   var STATE = "state";
   var FIRST_WAIT_MS = 5000;
   var LONGEST_WAIT_MS = 5 * 60 * 1000;
+  var SCRIPT = { "X-Requested-With": "XMLHttpRequest" };
+  // Said on every request: a 401 then comes without the Basic challenge, whose browser
+  // password dialog would block the page (web/auth.py unauthorized).
   var RETRIED = { 429: true, 500: true, 502: true, 503: true, 504: true };
 
   var opened = null;
@@ -89,7 +92,7 @@
 
   // The session's CSRF token, or Paused (logged out) / Unreachable (no network).
   function token(urls) {
-    return fetch(urls.token, { credentials: "same-origin", cache: "no-store" }).then(
+    return fetch(urls.token, { credentials: "same-origin", cache: "no-store", headers: SCRIPT }).then(
       function (response) {
         if (response.status === 401 || response.redirected) {
           throw new Paused();
@@ -108,7 +111,7 @@
   }
 
   function request(item, csrf, lang) {
-    var headers = { "Content-Type": "application/json", "X-CSRF-Token": csrf };
+    var headers = Object.assign({ "Content-Type": "application/json", "X-CSRF-Token": csrf }, SCRIPT);
     if (item.ifMatch !== null && item.ifMatch !== undefined) {
       headers["If-Match"] = '"' + item.ifMatch + '"';
     }
@@ -209,6 +212,7 @@
     getState: getState,
     setState: setState,
     sync: sync,
+    headers: SCRIPT,
     nextDue: nextDue,
     forgetBefore: forgetBefore
   };

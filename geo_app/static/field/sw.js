@@ -66,14 +66,25 @@ function kept(request) {
   });
 }
 
+// Asked as the page's script (no Basic challenge: a 401 would open the browser's password
+// dialog over the page once the session has ended). Refused or unreachable, the tile comes
+// from the downloaded copy (any data version), else it is drawn empty rather than failing.
 function tile(request) {
-  return fetch(request).catch(function () {
-    return caches.open(self.FIELD.tileCache).then(function (cache) {
-      return cache.match(request, { ignoreSearch: true });
-    }).then(function (found) {
-      // A tile never downloaded is drawn empty rather than failing the map.
-      return found || new Response(new ArrayBuffer(0), { headers: { "Content-Type": MVT } });
-    });
+  return fetch(request.url, {
+    credentials: "same-origin",
+    headers: { "X-Requested-With": "XMLHttpRequest" }
+  }).then(function (response) {
+    return response.ok ? response : tileCopy(request);
+  }, function () {
+    return tileCopy(request);
+  });
+}
+
+function tileCopy(request) {
+  return caches.open(self.FIELD.tileCache).then(function (cache) {
+    return cache.match(request, { ignoreSearch: true });
+  }).then(function (found) {
+    return found || new Response(new ArrayBuffer(0), { headers: { "Content-Type": MVT } });
   });
 }
 
