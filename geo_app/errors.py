@@ -40,12 +40,6 @@ class InvalidProperty(InvalidInput):
         return {**super().as_dict(), "field": self.field}
 
 
-class Forbidden(GeoAppError):
-    """The user may not do this (their role, or the place lies outside their scope)."""
-
-    status = 403
-
-
 class NotFound(GeoAppError):
     status = 404
 

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from geo_app.demo.accounts import DEMO_PASSWORD
 from geo_app.services.accounts.users import create_user
+from geo_app.services.field.edit import create
+from geo_app.services.field.inputs import Writer
 
 OFFICER = "canbo.hoaminh"
 SCOPE = "29410"
@@ -309,6 +311,7 @@ def test_bad_properties_name_the_field(client: FlaskClient, places: dict[str, An
         "client_id": {"client_id": "not-a-uuid"},
         "placed_by": {"placed_by": "guess"},
         "accuracy_m": {"accuracy_m": -1},
+        "source": {"source": None},
     }
     for field, props in cases.items():
         response = _post(client, "/api/hotspots", _hotspot(_point(places["A"], 0.007), **props))
@@ -380,8 +383,11 @@ def test_a_move_needs_a_reason(client: FlaskClient, db: Engine, places: dict[str
     to = _point(places["A"], 0.011)
     response = _patch(client, path, {**_change(), "geometry": to}, 1)
     assert response.status_code == 400 and response.get_json()["field"] == "reason"
-    moved = _patch(client, path, {**_change(), "geometry": to, "reason": "Đo lại"}, 1)
+    moved_body = {**_change(placed_by="tap", accuracy_m=None), "geometry": to, "reason": "Đo lại"}
+    moved = _patch(client, path, moved_body, 1)
     assert moved.status_code == 200
+    assert moved.get_json()["properties"]["placed_by"] == "tap"
+    assert moved.get_json()["properties"]["accuracy_m"] is None
     assert moved.get_json()["geometry"]["coordinates"] == pytest.approx(to["coordinates"])
     away = _patch(
         client, path, {**_change(), "geometry": _point(places["other"]), "reason": "x"}, 2
@@ -429,7 +435,7 @@ def test_viewers_read_without_notes_or_case_reference(
 
 
 def test_a_new_hotspot_near_a_cleared_one_is_a_relapse_candidate(
-    client: FlaskClient, places: dict[str, Any]
+    client: FlaskClient, db: Engine, places: dict[str, Any]
 ) -> None:
     cleared = _new(client, _point(places["A"]), kind="den")
     path = f"/api/hotspots/{cleared['id']}"
@@ -443,6 +449,24 @@ def test_a_new_hotspot_near_a_cleared_one_is_a_relapse_candidate(
     assert near["properties"]["relapse_of_id"] == cleared["id"]
     far = _new(client, _point(places["C"]))
     assert far["flags"]["relapse_candidate"] is None
+    writer = Writer(OFFICER, "officer", _scope_id(db), "vi")
+    with Session(db) as session:  # the radius is a setting: 100 m leaves B unflagged
+        smaller = create(
+            session, writer, "hotspots", _hotspot(_point(places["B"])), relapse_radius_m=100
+        )
+        session.rollback()
+    assert smaller.created and smaller.body["flags"]["relapse_candidate"] is None
+
+
+def _scope_id(db: Engine) -> int:
+    return int(_scalar(db, "SELECT scope_unit_id FROM app_user WHERE login = :l", l=OFFICER))
+
+
+def test_the_relapse_radius_is_a_setting() -> None:
+    assert make_settings().relapse_radius_m == 300
+    assert make_settings(GEO_APP_RELAPSE_RADIUS_M="120").relapse_radius_m == 120
+    with pytest.raises(ValueError, match="GEO_APP_RELAPSE_RADIUS_M"):
+        make_settings(GEO_APP_RELAPSE_RADIUS_M="-5")
 
 
 # -- cultivation, boards, boxes ------------------------------------------------------------------
@@ -487,6 +511,9 @@ def test_a_box_opening_moves_its_last_opening_once(
             "installed_on": "2025-01-10",
         },
     }
+    no_site = {**box, "properties": {"client_id": str(uuid.uuid4())}}
+    refused = _post(client, "/api/tipoff_boxes", no_site)
+    assert refused.status_code == 400 and refused.get_json()["field"] == "site"
     made = _post(client, "/api/tipoff_boxes", box)
     assert made.status_code == 201, made.get_json()
     box_id = made.get_json()["id"]
@@ -581,3 +608,72 @@ def test_today_lists_the_users_own_writes(client: FlaskClient, places: dict[str,
     assert entry["row_id"] == made["id"]
     theirs = client.get("/api/field/today", auth=_as("quantri")).get_json()["items"]
     assert body["properties"]["client_id"] not in {i["client_id"] for i in theirs}
+
+
+def test_rows_outside_the_scope_and_bad_requests_are_refused(
+    client: FlaskClient, db: Engine, places: dict[str, Any]
+) -> None:
+    theirs = _post(
+        client, "/api/hotspots", _hotspot(_point(places["other"], 0.001)), user="quantri"
+    )
+    assert theirs.status_code == 201
+    path = f"/api/hotspots/{theirs.get_json()['id']}"
+    refused = _patch(client, path, _change(kind="den"), 1)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == "Vị trí nằm ngoài địa bàn của bạn"
+    assert (
+        _scalar(db, "SELECT kind::text FROM hotspot WHERE id = :i", i=theirs.get_json()["id"])
+        == "retail"
+    )
+    bad_version = client.patch(
+        path, json=_change(kind="den"), auth=_as("quantri"), headers={"If-Match": "latest"}
+    )
+    assert bad_version.status_code == 400
+    assert client.post("/api/routes", json={}, auth=_as("quantri")).status_code == 404
+    not_json = client.post("/api/hotspots", data="x", auth=_as(OFFICER))
+    assert not_json.status_code == 415
+    english = _patch(client, path + "?lang=en", _change(kind="den"), 9, user="quantri")
+    assert english.status_code == 409
+    assert english.get_json()["error"].startswith("Someone changed this")
+
+
+def test_a_resent_delete_changes_nothing_more(
+    client: FlaskClient, db: Engine, places: dict[str, Any]
+) -> None:
+    made = _new(client, _point(places["A"], 0.017))
+    body = {"client_id": str(uuid.uuid4()), "reason": "Nhập nhầm"}
+    path = f"/api/hotspots/{made['id']}"
+    headers = {"If-Match": '"1"'}
+    assert (
+        client.delete(
+            path, json={**body, "reason": ""}, auth=_as("quantri"), headers=headers
+        ).status_code
+        == 400
+    )
+    first = client.delete(path, json=body, auth=_as("quantri"), headers=headers)
+    again = client.delete(path, json=body, auth=_as("quantri"), headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.get_json() == again.get_json()
+    audits = "SELECT count(*) FROM audit_log WHERE action = 'field_delete' AND row_id = :r"
+    assert _scalar(db, audits, r=str(made["id"])) == 1
+
+
+def test_racing_twins_of_an_update_change_the_row_once(
+    field_app: Flask, db: Engine, places: dict[str, Any]
+) -> None:
+    made = _new(field_app.test_client(), _point(places["A"], 0.018))
+    body = _change(kind="den")
+    answers: list[Any] = []
+
+    def send() -> None:
+        answers.append(_patch(field_app.test_client(), f"/api/hotspots/{made['id']}", body, 1))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [200, 200]
+    assert {a.get_json()["properties"]["version"] for a in answers} == {2}
+    audits = "SELECT count(*) FROM audit_log WHERE action = 'field_update' AND row_id = :r"
+    assert _scalar(db, audits, r=str(made["id"])) == 1

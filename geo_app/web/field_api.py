@@ -51,7 +51,7 @@ bp = Blueprint("field_api", __name__)
 
 DELETERS = (Role.admin, Role.staff)
 """Only the office deletes (softly, with a reason); officers change a status instead."""
-LAYER = f"<any({', '.join(MODELS)}):layer>"
+LAYER = f"<any({', '.join(MODELS)}):name>"
 VERSION = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
 
@@ -117,31 +117,31 @@ def _answer(outcome: Outcome) -> tuple[Response, int]:
 
 @bp.post(f"/api/{LAYER}")
 @roles_required(*WRITERS)
-def create(layer: str) -> tuple[Response, int]:
+def create(name: str) -> tuple[Response, int]:
     body, writer, radius = _body(), _writer(), settings().relapse_radius_m
-    return _answer(_run(lambda db: edit.create(db, writer, layer, body, relapse_radius_m=radius)))
+    return _answer(_run(lambda db: edit.create(db, writer, name, body, relapse_radius_m=radius)))
 
 
 @bp.get(f"/api/{LAYER}/<int:row_id>")
 @login_required
-def read(layer: str, row_id: int) -> tuple[Response, int]:
+def read(name: str, row_id: int) -> tuple[Response, int]:
     with read_session() as db:
-        found = stored_feature(db, layer, row_id, _writer())
+        found = stored_feature(db, name, row_id, _writer())
     return _answer(Outcome(found, created=False))
 
 
 @bp.patch(f"/api/{LAYER}/<int:row_id>")
 @roles_required(*WRITERS)
-def update(layer: str, row_id: int) -> tuple[Response, int]:
+def update(name: str, row_id: int) -> tuple[Response, int]:
     body, writer, version = _body(), _writer(), _if_match()
-    return _answer(_run(lambda db: edit.update(db, writer, layer, row_id, body, version)))
+    return _answer(_run(lambda db: edit.update(db, writer, name, row_id, body, version)))
 
 
 @bp.delete(f"/api/{LAYER}/<int:row_id>")
 @roles_required(*DELETERS)
-def delete(layer: str, row_id: int) -> tuple[Response, int]:
+def delete(name: str, row_id: int) -> tuple[Response, int]:
     body, writer, version = _body(), _writer(), _if_match()
-    return _answer(_run(lambda db: edit.delete(db, writer, layer, row_id, body, version)))
+    return _answer(_run(lambda db: edit.delete(db, writer, name, row_id, body, version)))
 
 
 @bp.post("/api/tipoff_boxes/<int:box_id>/inspections")

@@ -11,23 +11,26 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from geoalchemy2 import Geography
 from sqlalchemy.orm import Session
 
 from geo_app import clock
 from geo_app.errors import InvalidProperty
-from geo_app.features.service import layer as layer_spec
 from geo_app.layers.base import LayerQuery
 from geo_app.models import HotlineBoardCheck, TipoffInspection, WriteReceipt
 from geo_app.services import audit
 from geo_app.services.field.inputs import Outcome, Writer, client_id, code, count, day, say
-from geo_app.services.field.rows import MODELS, add_receipt, load_row, receipt_of, stored_feature
+from geo_app.services.field.rows import (
+    MODELS,
+    add_receipt,
+    load_row,
+    nearest,
+    receipt_of,
+    stored_feature,
+)
 
 NEARBY_DEFAULT_M = 500
 NEARBY_MAX_M = 3000
 NEARBY_LIMIT = 50
-_GEOGRAPHY = Geography()
-"""Distances on the spheroid, in metres (never Web Mercator)."""
 
 
 def _on(body: dict[str, Any], name: str, installed: date | None, writer: Writer) -> date:
@@ -148,34 +151,12 @@ def nearby(
     first, read through each layer's own query (its status, labels and scope rule)."""
     point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4326)
     asked = LayerQuery(lang=writer.lang, scope_unit_id=writer.scope_unit_id)
-    items: list[dict[str, Any]] = []
-    for name, model in MODELS.items():
-        spec = layer_spec(name, writer.lang)
-        rows = spec.build_query(asked).subquery("q")
-        metres = sa.func.ST_Distance(sa.cast(rows.c.geom, _GEOGRAPHY), sa.cast(point, _GEOGRAPHY))
-        stmt = (
-            sa.select(
-                rows.c.id,
-                model.version,
-                rows.c[spec.field(spec.tooltip_field).shown_column].label("label"),
-                rows.c.status,
-                rows.c[spec.field("status").shown_column].label("status_label"),
-                metres.label("distance_m"),
-                sa.cast(sa.func.ST_AsGeoJSON(rows.c.geom, 6), sa.JSON).label("geometry"),
-            )
-            .join(model, model.id == rows.c.id)
-            .where(
-                sa.func.ST_DWithin(
-                    sa.cast(rows.c.geom, _GEOGRAPHY), sa.cast(point, _GEOGRAPHY), radius
-                )
-            )
-            .order_by(metres)
-            .limit(NEARBY_LIMIT)
-        )
-        items += [{"layer": name, **row._asdict()} for row in session.execute(stmt)]
+    items = [
+        item
+        for name in MODELS
+        for item in nearest(session, name, asked, point, radius, NEARBY_LIMIT)
+    ]
     items.sort(key=lambda item: (item["distance_m"], item["layer"], item["id"]))
-    for item in items:
-        item["distance_m"] = round(float(item["distance_m"]), 1)
     return items[:NEARBY_LIMIT]
 
 

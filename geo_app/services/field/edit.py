@@ -21,8 +21,8 @@ from geo_app import clock
 from geo_app.domain.vocabulary import HOTSPOT_STATUSES, can_change
 from geo_app.errors import InvalidInput, InvalidProperty, NotFound, PreconditionRequired, Stale
 from geo_app.features.service import layer as layer_spec
-from geo_app.layers.base import LayerSpec
-from geo_app.models import HotspotStatusChange
+from geo_app.layers.base import LayerQuery, LayerSpec
+from geo_app.models import SRID, HotspotStatusChange
 from geo_app.services import audit
 from geo_app.services.field.inputs import (
     Outcome,
@@ -39,6 +39,8 @@ from geo_app.services.field.rows import (
     MODELS,
     add_receipt,
     load_row,
+    lock,
+    nearest,
     place,
     receipt_of,
     reused,
@@ -47,10 +49,13 @@ from geo_app.services.field.rows import (
 
 WRITTEN_AS = {("hotline_boards", "status"): "condition", ("tipoff_boxes", "status"): "condition"}
 """A facility's ``status`` field is its condition, written under the column's name."""
-REQUIRED = {"hotspots": ("kind", "source"), "hotline_boards": ("site",), "tipoff_boxes": ("site",)}
-"""Properties a new feature must carry (the rest are optional or defaulted)."""
-DATED = {"hotspots": "detected_on", "cultivation_sites": "detected_on"}
-"""The date a new feature gets, today unless the phone says otherwise."""
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "hotspots": {"detected_on": clock.today, "status": lambda: "active"},
+    "cultivation_sites": {"detected_on": clock.today},
+    "hotline_boards": {"phones": list},
+}
+"""What a new feature gets when the phone leaves it out (made per write); any other column the
+database requires must be given."""
 
 
 def field_layer(name: str, writer: Writer) -> LayerSpec:
@@ -71,14 +76,28 @@ def _columns(spec: LayerSpec, props: dict[str, Any], writer: Writer) -> dict[str
     """The editable properties given, checked, by column (a hotspot's status excluded: it
     changes through :func:`_change_status`)."""
     values: dict[str, Any] = {}
+    table = MODELS[spec.name].__table__
     for f in spec.fields:
         name = WRITTEN_AS.get((spec.name, f.name), f.name)
         if not f.editable or name not in props or (spec.name, name) == ("hotspots", "status"):
             continue
         values[name] = field_value(f, props[name], writer.lang)
-        if values[name] is None and name in REQUIRED.get(spec.name, ()):
+        if values[name] is None and not table.c[name].nullable:
             raise _missing(name, writer)
     return values
+
+
+def _complete(spec: LayerSpec, values: dict[str, Any], writer: Writer) -> None:
+    """Defaults for what was left out; a 400 naming the first required property missing."""
+    for name, make in DEFAULTS.get(spec.name, {}).items():
+        values.setdefault(name, make())
+    table = MODELS[spec.name].__table__
+    for f in spec.fields:
+        name = WRITTEN_AS.get((spec.name, f.name), f.name)
+        column = table.c.get(name)
+        required = column is not None and not column.nullable and column.server_default is None
+        if f.editable and required and name not in values:
+            raise _missing(name, writer)
 
 
 def _missing(name: str, writer: Writer) -> InvalidProperty:
@@ -101,11 +120,7 @@ def create(
         return Outcome(stored_feature(session, layer, done.row_id, writer), created=False)
     where = place(session, feature.get("geometry"), spec.geometry_type, writer)
     values = _columns(spec, props, writer)
-    for name in REQUIRED.get(layer, ()):
-        if name not in values:
-            raise _missing(name, writer)
-    if layer in DATED and values.get(DATED[layer]) is None:
-        values[DATED[layer]] = clock.today()
+    _complete(spec, values, writer)
     _eradication(layer, values, values.get("detected_on"))
     row = MODELS[layer](
         geom=where.geom,
@@ -116,8 +131,7 @@ def create(
         **values,
     )
     if layer == "hotspots":
-        row.status = "active"
-        _flag_relapse(session, row, relapse_radius_m)
+        _flag_relapse(session, row, relapse_radius_m, writer)
     session.add(row)
     session.flush()
     add_receipt(session, key, writer, layer, "create", row.id)
@@ -140,29 +154,15 @@ def _eradication(layer: str, values: dict[str, Any], on: date | None) -> None:
         values.setdefault("eradicated_on", on or clock.today())
 
 
-_NEAREST_CLEARED = sa.text(
-    """
-    SELECT h.id, ST_Distance(h.geom::geography, p.g::geography) AS metres
-    FROM (SELECT ST_GeomFromText(:wkt, 4326) AS g) AS p
-    JOIN hotspot h ON h.geom && ST_Expand(p.g, :radius / 50000.0)
-    CROSS JOIN LATERAL hotspot_status_on(h.id, h.status, h.cleared_on, h.relapsed_on, :day) s
-    WHERE h.deleted_at IS NULL AND h.detected_on <= :day AND s.status = 'cleared'
-      AND ST_DWithin(h.geom::geography, p.g::geography, :radius)
-    ORDER BY metres, h.id
-    LIMIT 1
-    """
-)
-"""The nearest hotspot cleared on the day within the radius (geodesic metres; the bounding
-box, twice the radius in degrees at Vietnam's latitudes, only lets the index help)."""
-
-
-def _flag_relapse(session: Session, row: Any, radius: float) -> None:
-    found = session.execute(
-        _NEAREST_CLEARED, {"wkt": row.geom.data, "radius": radius, "day": clock.today()}
-    ).first()
-    if found is not None:
-        row.relapse_of_id = int(found.id)
-        row.relapse_distance_m = round(found.metres, 1)
+def _flag_relapse(session: Session, row: Any, radius: float, writer: Writer) -> None:
+    """Link a new hotspot to the nearest one cleared on the day within ``radius`` metres, by
+    the hotspot layer's own status rule, wherever that one lies (a relapse ignores borders)."""
+    cleared = LayerQuery(as_of=clock.today(), status=("cleared",), lang=writer.lang)
+    point = sa.func.ST_GeomFromText(row.geom.data, SRID)
+    found = nearest(session, "hotspots", cleared, point, radius, 1)
+    if found:
+        row.relapse_of_id = found[0]["id"]
+        row.relapse_distance_m = found[0]["distance_m"]
 
 
 def _replayed(
@@ -212,6 +212,7 @@ def update(
     if not isinstance(body, dict):
         raise InvalidInput(say(writer.lang, "cần một đối tượng JSON", "a JSON object expected"))
     key = client_id(body, writer.lang)
+    lock(session, layer, row_id)
     if _replayed(session, writer, layer, row_id, key, "update"):
         return Outcome(stored_feature(session, layer, row_id, writer), created=False)
     row = load_row(session, layer, row_id, writer)
@@ -224,6 +225,8 @@ def update(
             raise _missing("reason", writer)
         where = place(session, body["geometry"], spec.geometry_type, writer)
         row.geom, row.admin_unit_id = where.geom, where.unit_id
+        for name, value in placement(props, writer.lang).items():
+            setattr(row, name, value)  # a new position comes with its own method and accuracy
     if layer == "hotspots" and "status" in props:
         _change_status(session, writer, row, props, reason)
     values = _columns(spec, props, writer)
@@ -321,6 +324,7 @@ def delete(
         raise InvalidInput(say(writer.lang, "cần một đối tượng JSON", "a JSON object expected"))
     key = client_id(body, writer.lang)
     model = MODELS[layer]
+    lock(session, layer, row_id)
     if _replayed(session, writer, layer, row_id, key, "delete"):
         version_now = session.scalar(sa.select(model.version).where(model.id == row_id))
         return Outcome(_deleted(layer, row_id, version_now), created=False)

@@ -8,13 +8,14 @@ that no commune in force covers lies outside Vietnam.
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from geoalchemy2 import WKTElement
+from geoalchemy2 import Geography, WKTElement
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from geo_app import clock
 from geo_app.errors import Conflict, InvalidInput, InvalidProperty, NotFound
 from geo_app.features.query import FeatureQuery, may_see_sensitive
 from geo_app.features.service import get as get_feature
+from geo_app.features.service import layer as get_layer
 from geo_app.layers.base import Lang, LayerQuery
 from geo_app.models import (
     SRID,
@@ -123,8 +125,8 @@ def checked_geometry(
 
 
 def _json(geometry: dict[str, Any]) -> str:
-    import json
-
+    """Only the geometry's type and coordinates reach PostGIS (a "crs" member is not honoured:
+    every position is WGS 84 longitude/latitude)."""
     return json.dumps({"type": geometry["type"], "coordinates": geometry["coordinates"]})
 
 
@@ -146,6 +148,12 @@ def out_of_scope(writer: Writer) -> str:
     return say(writer.lang, "Vị trí nằm ngoài địa bàn của bạn", "The place is outside your area")
 
 
+def lock(session: Session, layer: str, row_id: int) -> None:
+    """Wait for any write in progress on the row, so a twin of it then finds its receipt."""
+    model = MODELS[layer]
+    session.execute(sa.select(model.id).where(model.id == row_id).with_for_update())
+
+
 def load_row(session: Session, layer: str, row_id: int, writer: Writer) -> Any:
     """The live row (locked for this transaction); 404 when missing or deleted, 403 outside
     the scope."""
@@ -164,6 +172,50 @@ def load_row(session: Session, layer: str, row_id: int, writer: Writer) -> Any:
     ):
         raise OutOfScope(out_of_scope(writer))
     return row
+
+
+# -- distances -----------------------------------------------------------------------------------
+
+BOX_DEGREES_PER_METRE = 1 / 50_000
+"""A search box this many degrees per metre of radius holds every point within the radius at
+Vietnam's latitudes (about twice the radius); it only lets the GiST index help."""
+_GEOGRAPHY = Geography()
+
+
+def nearest(
+    session: Session, layer: str, asked: LayerQuery, point: Any, metres: float, limit: int
+) -> list[dict[str, Any]]:
+    """The layer's features (its own query: status, labels, scope) within ``metres`` of
+    ``point``, nearest first, with geodesic distances (never Web Mercator)."""
+    spec = get_layer(layer, asked.lang)
+    rows = spec.build_query(asked).subquery("q")
+    model = MODELS[layer]
+    distance = sa.func.ST_Distance(sa.cast(rows.c.geom, _GEOGRAPHY), sa.cast(point, _GEOGRAPHY))
+    box = sa.func.ST_Expand(point, metres * BOX_DEGREES_PER_METRE)
+    stmt = (
+        sa.select(
+            rows.c.id,
+            model.version,
+            rows.c[spec.field(spec.tooltip_field).shown_column].label("label"),
+            rows.c.status,
+            rows.c[spec.field("status").shown_column].label("status_label"),
+            distance.label("distance_m"),
+            sa.cast(sa.func.ST_AsGeoJSON(rows.c.geom, 6), sa.JSON).label("geometry"),
+        )
+        .join(model, model.id == rows.c.id)
+        .where(
+            rows.c.geom.op("&&")(box),
+            sa.func.ST_DWithin(
+                sa.cast(rows.c.geom, _GEOGRAPHY), sa.cast(point, _GEOGRAPHY), metres
+            ),
+        )
+        .order_by(distance, rows.c.id)
+        .limit(limit)
+    )
+    return [
+        {"layer": layer, **row._asdict(), "distance_m": round(float(row.distance_m), 1)}
+        for row in session.execute(stmt)
+    ]
 
 
 # -- receipts -----------------------------------------------------------------------------------
