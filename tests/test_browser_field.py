@@ -24,6 +24,8 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy.engine import Engine
 
+from geo_app.pages.field import MAX_OFFLINE_TILES, TILE_CACHE
+
 OFFICER = "canbo.hoaminh"
 ACTOR = "web:" + OFFICER
 """How the audit log names the officer's writes from the web."""
@@ -230,6 +232,25 @@ AUDIT: list[int] = []
 """The officer's audit rows before the first test."""
 
 
+def test_the_area_map_is_downloaded_after_its_size_is_shown(phone: Phone) -> None:
+    page = phone.page
+    page.click("#field-download")
+    estimate = page.inner_text("#field-download-estimate")
+    assert "ô bản đồ, khoảng" in estimate and "MB" in estimate
+    tiles = int(estimate.split(" ", 1)[0])
+    assert 20 < tiles <= MAX_OFFLINE_TILES
+    page.click("#field-download-go")
+    expect(page.locator("#field-download-estimate")).to_have_text(
+        f"Đã lưu bản đồ: {tiles} ô.", timeout=120000
+    )
+    assert page.get_attribute("#field-download-progress", "value") == "100"
+    kept = page.evaluate(
+        "name => caches.open(name).then(c => c.keys()).then(k => k.length)", TILE_CACHE
+    )
+    assert kept == tiles
+    assert phone.watch.errors == []
+
+
 def test_offline_actions_wait_in_the_queue_and_survive_a_reload(
     phone: Phone, places: Places, db: Engine, output_dir: Path
 ) -> None:
@@ -261,6 +282,8 @@ def test_offline_actions_wait_in_the_queue_and_survive_a_reload(
     _ready(page)
     assert page.inner_text("#field-pending-count") == "4"
     assert page.locator("#field-queue .field-pending").count() == 4
+    # The map is drawn from the downloaded tiles.
+    expect(page.locator(".leaflet-geoAppTiles-pane path").first).to_be_attached()
     page.screenshot(path=str(output_dir / "field_offline_queue.png"), full_page=True)
     ACTIONS.update(_client_ids(page))
     methods = sorted(
