@@ -47,7 +47,8 @@
   // -- the map ---------------------------------------------------------------------------------
 
   function drawMap() {
-    map = L.map("field-map", { zoomControl: true, fadeAnimation: false });
+    // Closer than 18 the zoom-16 tiles are only enlarged; a street is plain at 16–18.
+    map = L.map("field-map", { zoomControl: true, fadeAnimation: false, maxZoom: 18 });
     config.grids.forEach(function (grid) {
       L.vectorGrid.protobuf(grid.url, geoAppVectorTiles.options(grid.config)).addTo(map);
     });
