@@ -429,7 +429,8 @@
       });
       (server || []).forEach(function (row) {
         if (!known[row.client_id]) {
-          list.appendChild(el("li", row.layer + " #" + row.row_id + " · " + row.action, "field-item field-sent"));
+          var what = (config.layers[row.layer] || row.layer) + " #" + row.row_id;
+          list.appendChild(el("li", what + " · " + new Date(row.at).toLocaleTimeString(), "field-item field-sent"));
         }
       });
       if (!list.children.length) { list.appendChild(el("li", L10N.todayEmpty)); }
