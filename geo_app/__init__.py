@@ -28,6 +28,7 @@ def create_app(
         compression,
         context,
         errors,
+        field,
         field_api,
         headers,
         health,
@@ -59,6 +60,7 @@ def create_app(
     app.register_blueprint(field_api.bp)
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
+    app.register_blueprint(field.bp)
     errors.register(app)
     compression.register(app)
     if warm_tiles:

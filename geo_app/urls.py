@@ -53,3 +53,27 @@ def unit_url(level: str, code: str, month: str | None = None, lang: str | None =
 
 def campaign_url(campaign_id: int, month: str | None = None, lang: str | None = None) -> str:
     return f"{CAMPAIGN_PREFIX}{campaign_id}{query(month, lang)}"
+
+
+FIELD_PATH = "/field/"
+FIELD_WORKER = FIELD_PATH + "sw.js"
+"""The field page's service worker: served from the page's folder, its scope is ``/field/``."""
+FIELD_TOKEN = FIELD_PATH + "token"
+LOGIN_PATH = "/login"
+
+FIELD_API = {
+    "create": "/api/{layer}",
+    "item": "/api/{layer}/{id}",
+    "inspections": "/api/tipoff_boxes/{id}/inspections",
+    "checks": "/api/hotline_boards/{id}/checks",
+    "nearby": "/api/field/nearby",
+    "today": "/api/field/today",
+    "token": FIELD_TOKEN,
+}
+"""What the field page calls (``{layer}`` and ``{id}`` are filled in by its script)."""
+
+
+def login_url(next_path: str, lang: str | None = None) -> str:
+    """The login form, coming back to ``next_path`` afterwards."""
+    asked = {"next": next_path, **({"lang": "en"} if lang == "en" else {})}
+    return LOGIN_PATH + "?" + urlencode(asked)

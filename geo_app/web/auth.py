@@ -221,11 +221,16 @@ def user_bar() -> UserBar | None:
 
 
 def unauthorized() -> BaseResponse:
-    """401 with a JSON message on machine paths, else a redirect to the login form."""
+    """401 with a JSON message on machine paths, else a redirect to the login form.
+
+    A page's own script (``X-Requested-With: XMLHttpRequest``) gets no Basic challenge: the
+    browser would answer it with its password dialog, which blocks the page (the field page
+    sends its officer to the login form instead)."""
     if _is_api():
         response = jsonify({"error": "log in first (session cookie or HTTP Basic credentials)"})
         response.status_code = 401
-        response.headers["WWW-Authenticate"] = 'Basic realm="geo_app", charset="UTF-8"'
+        if request.headers.get("X-Requested-With") != "XMLHttpRequest":
+            response.headers["WWW-Authenticate"] = 'Basic realm="geo_app", charset="UTF-8"'
         return response
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 

@@ -21,8 +21,9 @@ from werkzeug.wrappers import Response
 
 from geo_app.config import Settings
 
-CACHING_ENDPOINTS = frozenset({"static", "tiles.tile"})
-"""Endpoints that set their own Cache-Control (static files, tiles with their ETag)."""
+CACHING_ENDPOINTS = frozenset({"static", "tiles.tile", "field.worker"})
+"""Endpoints that set their own Cache-Control (static files, tiles with their ETag, the field
+page's service worker: revalidated, never kept stale)."""
 NO_STORE = "private, no-store"
 HSTS = "max-age=31536000"
 FIXED_HEADERS = {
