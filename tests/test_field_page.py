@@ -7,9 +7,22 @@ import json
 import re
 
 from conftest import log_in
-from flask import Flask
+from flask import Flask, render_template
+from sqlalchemy.orm import Session
+from test_coverage import HAMLET, HOA_MINH, _damage_the_board
+from test_pages import unit_id
 
-from geo_app.pages.field import FIELD_ZOOMS, MAX_OFFLINE_TILES, TILE_CACHE
+from geo_app import clock
+from geo_app.i18n import translator
+from geo_app.pages.common import Viewer
+from geo_app.pages.field import (
+    FIELD_ZOOMS,
+    MAX_OFFLINE_TILES,
+    TILE_CACHE,
+    FieldPage,
+    field_page,
+    script_config,
+)
 
 OFFICER = "canbo.hoaminh"
 
@@ -109,3 +122,38 @@ def test_a_scripts_401_has_no_basic_challenge_that_would_open_the_password_dialo
     assert plain.status_code == 401 and plain.headers["WWW-Authenticate"].startswith("Basic")
     script = client.get("/api/field/today", headers={"X-Requested-With": "XMLHttpRequest"})
     assert script.status_code == 401 and "WWW-Authenticate" not in script.headers
+
+
+def test_the_officer_sees_the_hamlets_lacking_a_board_or_a_box(
+    app: Flask, demo_session: Session
+) -> None:
+    """Coverage made visible: the commune page's rule, listed and outlined on the field page."""
+    html = log_in(app.test_client(), OFFICER).get("/field/").get_data(as_text=True)
+    assert 'id="field-gaps"' in html  # every demo hamlet of 29410 is covered: the section says so
+    assert _config(html)["gaps"]["collection"]["features"] == []  # type: ignore[index]
+    commune = unit_id(demo_session, HOA_MINH)
+    _damage_the_board(demo_session)  # rolled back after the test
+    viewer = Viewer("vi", commune, clock.today(), translator("vi"))
+    page = field_page(demo_session, viewer)
+    assert page.coverage is not None
+    [item] = page.coverage.items
+    assert item.code == HAMLET and "bảng tin" in item.lacks_label
+    gaps = script_config(page)["gaps"]
+    assert [f["properties"]["code"] for f in gaps["collection"]["features"]] == [HAMLET]
+    assert gaps["style"]["dashArray"]
+    rendered = render_template_string_for(app, page)
+    assert item.name in rendered and item.lacks_label in rendered
+
+
+def render_template_string_for(app: Flask, page: FieldPage) -> str:
+    """The page's template around ``page`` (as the view renders it), in a request of the app."""
+    with app.test_request_context("/field/"):
+        return render_template(
+            "field.html", page=page, title="", lang="vi", config=script_config(page), crumbs=[]
+        )
+
+
+def test_a_province_login_gets_no_coverage_list(app: Flask) -> None:
+    """A province's hamlets would be thousands: the list is a commune officer's."""
+    html = log_in(app.test_client(), "quantri").get("/field/").get_data(as_text=True)
+    assert 'id="field-gaps"' not in html and _config(html)["gaps"] is None

@@ -24,7 +24,7 @@ from geo_app.maps.tile_styles import tile_config
 from geo_app.pages import legend as page_legend
 from geo_app.pages.campaign import MONTH_TOKEN, CampaignPage
 from geo_app.pages.commune import CommunePage
-from geo_app.pages.coverage import GAP_COLOUR
+from geo_app.pages.coverage import GAP_OUTLINE
 from geo_app.pages.layers import TileLayer
 from geo_app.pages.national import NationalPage
 from geo_app.pages.province import ProvincePage
@@ -34,7 +34,6 @@ from geo_app.services.tiles import render as tile_sets
 OUTLINE = Style(color="#1f3b57", weight=2.5, fill_opacity=0.0)
 SUBUNIT_OUTLINE = Style(color="#3b3b3b", weight=1.0, fill_opacity=0.0)
 CAMPAIGN_OUTLINE = {"color": "#1f3b57", "weight": 2.5, "opacity": 0.9, "fill": False}
-GAP_OUTLINE = {"color": GAP_COLOUR, "weight": 2.5, "dashArray": "6 4", "fill": False}
 """A sub-unit lacking a board or a box: a dashed line only, so the class below stays readable
 and a click inside it still reaches the class's popup."""
 RELAPSE_RING = {"color": RELAPSE_COLOUR, "weight": 3, "fill": False}

@@ -18,6 +18,8 @@ from geo_app.services.coverage import Gap
 
 GAP_COLOUR = "#08519c"
 """The dashed outline of a sub-unit lacking a board or a box (apart from every class colour)."""
+GAP_OUTLINE = {"color": GAP_COLOUR, "weight": 2.5, "dashArray": "6 4", "fill": False}
+"""Its Leaflet style, on the commune page and the field page alike."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from geo_app.domain.vocabulary import STATUS_TRANSITIONS, VOCABULARIES, Lang, Vo
 from geo_app.layers import get_layer
 from geo_app.models import AdminUnit
 from geo_app.pages.common import Viewer
+from geo_app.pages.coverage import GAP_OUTLINE, CoveragePanel, coverage_panel
 from geo_app.pages.layers import TileLayer
 from geo_app.services.layer_api import layer_versions, tile_url
 
@@ -79,6 +80,9 @@ class FieldPage:
     """None for a national login: the map opens on the country and nothing is downloaded."""
     grids: tuple[TileLayer, ...]
     """The tile layers with their current data versions."""
+    coverage: CoveragePanel | None
+    """A commune's hamlets and groups lacking a working board or a box (None above a commune:
+    a province's would be thousands)."""
 
     @property
     def title(self) -> str:
@@ -88,11 +92,15 @@ class FieldPage:
 def field_page(session: Session, viewer: Viewer) -> FieldPage:
     """The field page of the reader (their scope unit as the area)."""
     area = _area(session, viewer.scope_unit_id)
+    gaps = None
+    if area is not None and viewer.scope_unit_id is not None and area.level == "commune":
+        gaps = coverage_panel(session, viewer.scope_unit_id, viewer.today, viewer)
     return FieldPage(
         lang=viewer.lang,
         today=viewer.today,
         area=area,
         grids=_grids(session),
+        coverage=gaps,
     )
 
 
@@ -149,6 +157,9 @@ def script_config(page: FieldPage) -> dict[str, Any]:
             if name in VOCABULARIES
         },
         "layers": {name: get_layer(name).title(page.lang) for name in NEARBY_LAYERS},
+        "gaps": None
+        if page.coverage is None
+        else {"collection": page.coverage.collection, "style": GAP_OUTLINE},
         "transitions": {before: sorted(after) for before, after in STATUS_TRANSITIONS.items()},
         "notes": {"help": notes.help(page.lang), "maxLength": notes.max_length},
         "urls": {

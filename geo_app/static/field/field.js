@@ -57,6 +57,15 @@
     if (config.area) {
       var b = config.area.bounds;
       L.geoJSON(config.area.outline, { style: { color: "#1f3b57", weight: 3, fill: false }, interactive: false }).addTo(map);
+      if (config.gaps) {
+        // Hamlets and groups without a working board or box: where to install or repair one.
+        L.geoJSON(config.gaps.collection, {
+          style: config.gaps.style,
+          onEachFeature: function (feature, layer) {
+            layer.bindTooltip(feature.properties.lacks_label);
+          }
+        }).addTo(map);
+      }
       map.fitBounds([[b[0], b[1]], [b[2], b[3]]]);
     } else {
       map.fitBounds([[8.2, 102.1], [23.4, 109.5]]);
