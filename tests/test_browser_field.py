@@ -10,6 +10,7 @@ one logged-in phone (``phone``).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -316,6 +317,29 @@ def test_back_online_exactly_those_rows_are_stored_once_with_their_audit(
         "Gần điểm đã triệt xóa"
     )
     assert phone.watch.errors == []
+
+
+def test_the_synced_hotspots_appear_on_the_commune_page(phone: Phone, db: Engine) -> None:
+    """What the officer sent is on the commander's map of the commune, each once, and the
+    hotspot marked beside a cleared one is listed there as a suspected relapse."""
+    ids = [uuid.UUID(c) for c, kind in ACTIONS.items() if kind == "create"]
+    with db.connect() as connection:
+        made = connection.execute(
+            sa.text("SELECT id, relapse_of_id FROM hotspot WHERE client_id = ANY(:i)"), {"i": ids}
+        ).all()
+    assert len(made) == 2
+    page = phone.context.new_page()
+    try:
+        page.goto(phone.base + "/map/commune/29410")
+        html = page.content()
+        for row in made:  # one row each (counted above); here: drawn on the commune's map
+            hotspot = rf'"id":\s*{row.id},\s*"is_demo":\s*false,\s*"kind":'  # sorted keys
+            assert re.search(hotspot, html), row.id
+        relapse = page.inner_text(".relapse-list")
+        flagged = [row.id for row in made if row.relapse_of_id is not None]
+        assert flagged and all(f"#{row_id}" in relapse for row_id in flagged)
+    finally:
+        page.close()
 
 
 def test_replaying_the_same_queue_creates_nothing(phone: Phone, db: Engine) -> None:
