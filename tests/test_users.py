@@ -142,6 +142,7 @@ def test_account_changes_end_the_users_sessions(
         logged = conn.scalar(sa.text("SELECT string_agg(after::text, ' ') FROM audit_log"))
     assert reasons == [
         "set-password",
+        "unlock-user",  # a new password also lifts the login throttle's lock
         "set-role",
         "set-role",
         "deactivate-user",
