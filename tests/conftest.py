@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -116,21 +117,30 @@ def empty_db(migrated_template: str) -> Iterator[str]:
     drop_database(url)
 
 
-@pytest.fixture(scope="session")
-def demo_db() -> Iterator[str]:
-    """A database with the real boundaries and the demo data, loaded once per run."""
+@contextmanager
+def loaded_demo(name: str) -> Iterator[str]:
+    """A database ``name`` with the real boundaries and the demo data, dropped afterwards."""
     from geo_app.db import make_engine, session_scope
     from geo_app.demo.pipeline import load_demo
     from geo_app.migrations_api import upgrade
 
-    url = create_database("geo_app_test_demo")
+    url = create_database(name)
     upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as session, session.begin():
         load_demo(session, actor="test")
     engine.dispose()
-    yield url
-    drop_database(url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_db() -> Iterator[str]:
+    """A database with the real boundaries and the demo data, loaded once per run."""
+    with loaded_demo("geo_app_test_demo") as url:
+        yield url
 
 
 @pytest.fixture

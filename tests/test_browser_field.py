@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from _browser import PageWatch
-from conftest import app_role_url, browser_log_in, create_database, drop_database, make_settings
+from conftest import app_role_url, browser_log_in, loaded_demo, make_settings
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy.engine import Engine
@@ -36,18 +36,9 @@ OUTSIDE_SCOPE = "Vị trí nằm ngoài địa bàn của bạn"
 
 @pytest.fixture(scope="module")
 def field_db() -> Iterator[str]:
-    from geo_app.db import make_engine, session_scope
-    from geo_app.demo.pipeline import load_demo
-    from geo_app.migrations_api import upgrade
-
-    url = create_database("geo_app_test_field")
-    upgrade(url)
-    engine = make_engine(url)
-    with session_scope(engine) as session, session.begin():
-        load_demo(session, actor="test")
-    engine.dispose()
-    yield url
-    drop_database(url)
+    """This module's own copy of the demo: its writes never reach the other tests' data."""
+    with loaded_demo("geo_app_test_field") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
