@@ -122,57 +122,34 @@ def compute_hash(
 ) -> str:
     """HMAC-SHA256 under ``key`` of the previous hash followed by the canonical JSON of the row's
     content: without the key nobody can make a rewritten row hash right."""
-    body = _body(
-        at=at,
-        actor=actor,
-        action=action,
-        table_name=table_name,
-        row_id=row_id,
-        before=before,
-        after=after,
-        reason=reason,
-    )
+    content = {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "table_name": table_name,
+        "row_id": row_id,
+        "before": before,
+        "after": after,
+        "reason": reason,
+    }
+    body = _body(content)
     return hmac.new(key, (prev_hash + body).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _body(
-    *,
-    at: datetime,
-    actor: str,
-    action: str,
-    table_name: str,
-    row_id: str | None,
-    before: Any,
-    after: Any,
-    reason: str | None,
-) -> str:
+CONTENT = ("at", "actor", "action", "table_name", "row_id", "before", "after", "reason")
+"""The columns of an audit row that its hash covers (besides the previous hash)."""
+
+
+def _body(content: Mapping[str, Any]) -> str:
     """The one text form of a row's content that is hashed."""
     return canonical_json(
-        {
-            "at": to_jsonable(at),
-            "actor": actor,
-            "action": action,
-            "table_name": table_name,
-            "row_id": row_id,
-            "before": before,
-            "after": after,
-            "reason": reason,
-        }
+        {name: to_jsonable(content[name]) if name == "at" else content[name] for name in CONTENT}
     )
 
 
 def _stored_body(row: Any) -> str:
     """:func:`_body` of a row read back from ``audit_log``."""
-    return _body(
-        at=row.at,
-        actor=row.actor,
-        action=row.action,
-        table_name=row.table_name,
-        row_id=row.row_id,
-        before=row.before,
-        after=row.after,
-        reason=row.reason,
-    )
+    return _body({name: getattr(row, name) for name in CONTENT})
 
 
 def record(
