@@ -3,16 +3,7 @@
 -- unknown). A site belongs to the unit that owns its ST_PointOnSurface (the boundary rule);
 -- area_m2 is the stored geodesic area (ST_Area of geography). Plants are unknown (NULL) when
 -- any active site has no plant count.
-WITH target AS (
-    SELECT u.id, u.level, u.geom,
-           CASE
-               WHEN CAST(:on AS date) < u.valid_from THEN u.valid_from
-               WHEN u.valid_to <= CAST(:on AS date) THEN u.valid_to - 1
-               ELSE CAST(:on AS date)
-           END AS ref
-    FROM admin_unit u
-    WHERE u.id = ANY(CAST(:ids AS bigint[]))
-),
+-- include target.sql
 site AS (
     SELECT t.id AS unit_id, s.plant_count, s.area_m2
     FROM target t

@@ -1,16 +1,7 @@
 -- Hotspot counts of each unit in :ids as of :on (derived.py documents the rules).
 -- A hotspot counts for the unit that owns its point on the unit's reference date (the
 -- boundary rule, unit_at_point); its status on :on is the one rule, hotspot_status_on (0006).
-WITH target AS (
-    SELECT u.id, u.level, u.geom,
-           CASE
-               WHEN CAST(:on AS date) < u.valid_from THEN u.valid_from
-               WHEN u.valid_to <= CAST(:on AS date) THEN u.valid_to - 1
-               ELSE CAST(:on AS date)
-           END AS ref
-    FROM admin_unit u
-    WHERE u.id = ANY(CAST(:ids AS bigint[]))
-),
+-- include target.sql
 spot AS (
     SELECT t.id AS unit_id, h.id, CAST(h.kind AS text) AS kind,
            s.status

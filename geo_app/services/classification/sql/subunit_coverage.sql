@@ -5,16 +5,7 @@
 -- (the boundary rule, unit_at_point). Installed "by :on" reads installed_on, or the day the row
 -- was entered when that is unknown (Vietnam time). A box whose condition is "missing" is no box.
 -- Read by subunits.sql (the checklist counts) and subunit_gaps.sql (the coverage gaps).
-WITH target AS (
-    SELECT u.id, u.level, u.geom,
-           CASE
-               WHEN CAST(:on AS date) < u.valid_from THEN u.valid_from
-               WHEN u.valid_to <= CAST(:on AS date) THEN u.valid_to - 1
-               ELSE CAST(:on AS date)
-           END AS ref
-    FROM admin_unit u
-    WHERE u.id = ANY(CAST(:ids AS bigint[]))
-),
+-- include target.sql
 sub AS (
     SELECT t.id AS unit_id, s.id, s.code, s.name, CAST(s.level AS text) AS level,
            s.level AS level_enum, s.geom
