@@ -3,9 +3,11 @@
 # Works as root (CI) or as a user with sudo. Prints what it does; exits non-zero on failure.
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-15-postgis-3 gdal-bin)
+# fonts-noto-core: the printed maps and reports embed Noto Sans (Vietnamese diacritics);
+# poppler-utils: the tests read the PDFs back (pdftotext, pdffonts).
+packages=(postgresql-15 postgresql-15-postgis-3 gdal-bin fonts-noto-core poppler-utils)
 if [[ "${GEO_APP_WITH_BROWSER:-1}" == "1" ]]; then
-  packages+=(chromium chromium-driver fonts-noto-core)
+  packages+=(chromium chromium-driver)
 fi
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   packages+=(python3-venv)
