@@ -7,6 +7,7 @@ as loaded.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import uuid
@@ -456,6 +457,58 @@ def test_a_new_hotspot_near_a_cleared_one_is_a_relapse_candidate(
         )
         session.rollback()
     assert smaller.created and smaller.body["flags"]["relapse_candidate"] is None
+
+
+def _across_the_border(db: Engine) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A point inside 29410 and one ~50-120 m away outside it (in a neighbouring commune),
+    both over 1 km from any hotspot."""
+    row = _scalar(
+        db,
+        """
+        WITH c AS (SELECT geom FROM admin_unit WHERE code = :scope AND valid_to IS NULL),
+        edge AS (SELECT ST_LineInterpolatePoint(ST_ExteriorRing((ST_Dump(c.geom)).geom), f)
+                        AS b FROM c, generate_series(0.05, 0.95, 0.05) f),
+        pairs AS (
+          SELECT ST_Project(b::geography, 40, radians(a))::geometry AS p,
+                 ST_Project(b::geography, 40, radians(a + 180))::geometry AS q
+          FROM edge, generate_series(0, 350, 10) a
+          WHERE NOT EXISTS (SELECT 1 FROM hotspot h
+                            WHERE ST_DWithin(h.geom::geography, b::geography, 1000)))
+        SELECT json_build_array(ST_X(p), ST_Y(p), ST_X(q), ST_Y(q))
+        FROM pairs, c
+        WHERE ST_Covers(c.geom, p) AND NOT ST_Intersects(c.geom, q)
+          AND EXISTS (SELECT 1 FROM admin_unit o WHERE o.level = 'commune'
+                      AND o.valid_to IS NULL AND ST_Covers(o.geom, q))
+        LIMIT 1
+        """,
+        scope=SCOPE,
+    )
+    return (row[0], row[1]), (row[2], row[3])
+
+
+def test_a_cleared_hotspot_outside_the_scope_is_named_by_neither_id_nor_distance(
+    client: FlaskClient, db: Engine
+) -> None:
+    inside, outside = _across_the_border(db)
+    made = _post(client, "/api/hotspots", _hotspot(_point(outside)), user="quantri")
+    assert made.status_code == 201, made.get_json()
+    cleared = made.get_json()
+    body = {**_change(status="cleared"), "reason": "Đã triệt xóa"}
+    assert _patch(client, f"/api/hotspots/{cleared['id']}", body, 1, "quantri").status_code == 200
+    near = _new(client, _point(inside))
+    flag = near["flags"]["relapse_candidate"]
+    assert flag == {
+        "id": None,
+        "distance_m": None,
+        "message": "Gần một điểm đã triệt xóa ở ngoài địa bàn của bạn",
+    }
+    assert near["properties"]["relapse_of_id"] is None
+    assert near["properties"]["relapse_distance_m"] is None
+    assert str(cleared["id"]) not in json.dumps(near)
+    # The link is kept: a national reader sees it, with the distance.
+    seen = client.get(f"/api/hotspots/{near['id']}", auth=_as("quantri")).get_json()
+    assert seen["properties"]["relapse_of_id"] == cleared["id"]
+    assert seen["flags"]["relapse_candidate"]["distance_m"] == pytest.approx(80, abs=2)
 
 
 def _scope_id(db: Engine) -> int:

@@ -105,3 +105,35 @@ def test_the_summary_counts_relapse_candidates_of_the_unit_and_scope(
 def test_the_summary_panel_shows_the_relapse_line(national_client: FlaskClient) -> None:
     html = national_client.get("/map/commune/29410").get_data(as_text=True)
     assert '<p class="summary-relapse">Nghi tái phức tạp (gần điểm đã triệt xóa): <b' in html
+
+
+def test_a_cleared_point_outside_the_readers_scope_is_not_named(demo_session: Session) -> None:
+    """The link crosses the border (commune 29410's hotspot near one cleared elsewhere): the
+    commune's officer learns there is one outside the area, a national reader which one."""
+    here = unit_id(demo_session, "29410")
+    row = demo_session.execute(
+        sa.text(
+            """
+            SELECT (SELECT h.id FROM hotspot h WHERE h.deleted_at IS NULL
+                      AND ST_Covers(u.geom, h.geom) AND h.detected_on <= :on
+                    ORDER BY h.id LIMIT 1) AS mine,
+                   (SELECT h.id FROM hotspot h WHERE h.deleted_at IS NULL
+                      AND h.status = 'cleared' AND NOT ST_Intersects(u.geom, h.geom)
+                    ORDER BY h.id LIMIT 1) AS theirs
+            FROM admin_unit u WHERE u.id = :unit
+            """
+        ),
+        {"unit": here, "on": clock.today()},
+    ).one()
+    demo_session.execute(
+        sa.text(
+            "UPDATE hotspot SET relapse_of_id = :theirs, relapse_distance_m = 123 WHERE id = :mine"
+        ),
+        {"mine": row.mine, "theirs": row.theirs},
+    )
+    scoped = commune_page(demo_session, "29410", NOW, reader(scope=here))
+    [item] = [i for i in scoped.relapse.items if i.id == row.mine]
+    assert item.text == "Nghi tái phức tạp: gần một điểm đã triệt xóa ở ngoài địa bàn của bạn"
+    national = commune_page(demo_session, "29410", NOW, reader())
+    [item] = [i for i in national.relapse.items if i.id == row.mine]
+    assert item.text == f"Nghi tái phức tạp: gần điểm đã triệt xóa #{row.theirs}, 123 m"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from geo_app import clock
 from geo_app.domain.vocabulary import HOTSPOT_STATUSES
@@ -24,12 +25,32 @@ from geo_app.layers.fields import (
     exported,
     shown,
 )
-from geo_app.layers.filters import apply_filters
+from geo_app.layers.filters import apply_filters, within_scope
 from geo_app.layers.vocab import ageing_sql, label_sql, placed_sql
 from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
 from geo_app.models.features import NOTES_MAX_LENGTH
 
 STATUS_COLOURS = HOTSPOT_STATUSES.colours
+
+
+def relapse_link(scope_unit_id: int | None) -> tuple[Any, Any]:
+    """The cleared hotspot a relapse candidate lies near, and how far, as a reader may see them.
+
+    The link itself ignores borders (a relapse next door is still one), but a reader scoped to
+    a commune never learns the id or exact distance of a point outside the scope: both read
+    NULL then (the flag of the field API and the commune page then say only "outside your
+    area"). One rule for the layer (API, exports) and the relapse list.
+    """
+    if scope_unit_id is None:
+        return Hotspot.relapse_of_id, Hotspot.relapse_distance_m
+    linked = aliased(Hotspot, name="relapse_link")
+    visible = sa.exists().where(
+        linked.id == Hotspot.relapse_of_id, within_scope(linked.geom, scope_unit_id)
+    )
+    return (
+        sa.case((visible, Hotspot.relapse_of_id), else_=sa.null()),
+        sa.case((visible, Hotspot.relapse_distance_m), else_=sa.null()),
+    )
 
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
@@ -69,8 +90,14 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
             Hotspot.case_ref,
             Hotspot.notes,
             *placed_sql(Hotspot, request.lang),
-            Hotspot.relapse_of_id,
-            Hotspot.relapse_distance_m,
+            *(
+                column.label(name)
+                for column, name in zip(
+                    relapse_link(request.scope_unit_id),
+                    ("relapse_of_id", "relapse_distance_m"),
+                    strict=True,
+                )
+            ),
             Hotspot.is_demo,
             Hotspot.geom.label("geom"),
         )

@@ -44,11 +44,7 @@ def relapse_panel(session: Session, unit_id: int, on: date, viewer: Viewer) -> R
             id=item.id,
             kind_label=label("hotspot_kind", item.kind, viewer.lang),
             detected_on=item.detected_on,
-            text=_(
-                "Suspected relapse: near cleared point #%(id)s, %(metres)s m",
-                id=item.relapse_of_id,
-                metres=item.distance_m,
-            ),
+            text=_near(item, viewer),
         )
         for item in found
     )
@@ -72,3 +68,14 @@ def legend_item(gettext: Translate) -> LegendItem:
     """The legend line of the rings."""
     text = gettext("Suspected relapses (near a cleared point)")
     return LegendItem(text, RELAPSE_COLOUR, shape="ring")
+
+
+def _near(item: relapse.Candidate, viewer: Viewer) -> str:
+    """Which cleared point it lies near: by id and distance only inside the reader's scope."""
+    if item.relapse_of_id is None:
+        return viewer.gettext("Suspected relapse: near a cleared point outside your area")
+    return viewer.gettext(
+        "Suspected relapse: near cleared point #%(id)s, %(metres)s m",
+        id=item.relapse_of_id,
+        metres=item.distance_m,
+    )

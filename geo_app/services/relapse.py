@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geo_app.layers.filters import scope_geometry, within_scope
+from geo_app.layers.hotspots import relapse_link
 from geo_app.models import Hotspot
 
 
@@ -39,22 +40,24 @@ class Candidate:
     id: int
     kind: str
     detected_on: date
-    relapse_of_id: int
-    distance_m: int
+    relapse_of_id: int | None  # None: the cleared one lies outside the reader's scope
+    distance_m: int | None
     geometry: dict[str, Any]
 
 
 def candidates(
     session: Session, unit_id: int, on: date, scope_unit_id: int | None
 ) -> tuple[Candidate, ...]:
-    """The relapse candidates inside unit ``unit_id`` and the scope on ``on``, newest first."""
+    """The relapse candidates inside unit ``unit_id`` and the scope on ``on``, newest first
+    (the cleared point each lies near only when it is inside the scope too)."""
+    near, distance = relapse_link(scope_unit_id)
     rows = session.execute(
         sa.select(
             Hotspot.id,
             sa.cast(Hotspot.kind, sa.String).label("kind"),
             Hotspot.detected_on,
-            Hotspot.relapse_of_id,
-            Hotspot.relapse_distance_m,
+            near.label("relapse_of_id"),
+            distance.label("relapse_distance_m"),
             sa.func.ST_AsGeoJSON(Hotspot.geom, 6).label("geometry"),
         )
         .where(
@@ -69,13 +72,13 @@ def candidates(
             id=int(row.id),
             kind=row.kind,
             detected_on=row.detected_on,
-            relapse_of_id=int(row.relapse_of_id),
-            distance_m=_metres(row.relapse_distance_m),
+            relapse_of_id=None if row.relapse_of_id is None else int(row.relapse_of_id),
+            distance_m=None if row.relapse_distance_m is None else _metres(row.relapse_distance_m),
             geometry=json.loads(row.geometry),
         )
         for row in rows
     )
 
 
-def _metres(value: Decimal | float | None) -> int:
-    return 0 if value is None else int(Decimal(value).quantize(Decimal(1)))
+def _metres(value: Decimal | float) -> int:
+    return int(Decimal(value).quantize(Decimal(1)))

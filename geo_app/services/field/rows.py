@@ -281,8 +281,9 @@ def stored_feature(session: Session, layer: str, row_id: int, writer: Writer) ->
         clock.today(),
     )
     code = sa.select(AdminUnit.code).where(AdminUnit.id == commune).scalar_subquery()
+    flagged = model.relapse_of_id.is_not(None) if layer == "hotspots" else sa.false()
     extra = session.execute(
-        sa.select(model.version, model.client_id, code).where(model.id == row_id)
+        sa.select(model.version, model.client_id, code, flagged).where(model.id == row_id)
     ).one()
     properties = feature["properties"]
     properties.update(
@@ -291,14 +292,25 @@ def stored_feature(session: Session, layer: str, row_id: int, writer: Writer) ->
         commune_code=extra[2],
     )
     feature["id"] = row_id
-    feature["flags"] = {"relapse_candidate": _relapse_flag(properties, writer)}
+    feature["flags"] = {"relapse_candidate": _relapse_flag(properties, writer, bool(extra[3]))}
     return feature
 
 
-def _relapse_flag(properties: dict[str, Any], writer: Writer) -> dict[str, Any] | None:
+def _relapse_flag(
+    properties: dict[str, Any], writer: Writer, flagged: bool
+) -> dict[str, Any] | None:
+    """The relapse flag in the writer's words; a cleared point outside the writer's scope is
+    named by neither id nor distance (the layer gives neither: ``hotspots.relapse_link``)."""
+    if not flagged:
+        return None
     near = properties.get("relapse_of_id")
     if near is None:
-        return None
+        message = say(
+            writer.lang,
+            "Gần một điểm đã triệt xóa ở ngoài địa bàn của bạn",
+            "Near a cleared hotspot outside your area",
+        )
+        return {"id": None, "distance_m": None, "message": message}
     metres = round(float(properties.get("relapse_distance_m") or 0))
     message = say(
         writer.lang,
