@@ -460,3 +460,48 @@ def test_a_session_ended_pauses_the_queue_until_the_officer_logs_in_again(
     assert _stored(db, [waiting])["receipts"] == 1
     expect(page.locator("#field-relogin")).to_be_hidden()
     assert _unexpected(phone.watch, "401") == []
+
+
+KEPT_PAGES = """(path) => caches.keys().then(names => Promise.all(names.map(name =>
+  caches.open(name).then(c => c.keys()).then(rs => rs.filter(r => new URL(r.url).pathname === path)
+    .length)))).then(counts => counts.reduce((a, b) => a + b, 0))"""
+
+
+def _log_out(page: Page) -> None:
+    page.evaluate(
+        """() => fetch("/field/token").then(r => r.json()).then(t => fetch("/logout", {
+             method: "POST", body: new URLSearchParams({csrf_token: t.csrf})}))"""
+    )
+
+
+def test_on_a_shared_phone_the_queue_waits_for_its_maker_and_logout_forgets_the_page(
+    phone: Phone, db: Engine
+) -> None:
+    """An officer's queued action is never sent under the next user's login, and the login
+    page drops the field page kept for offline use (it names the last user)."""
+    page = phone.page
+    assert page.evaluate(KEPT_PAGES, "/field/") >= 1  # kept while logged in
+    _log_out(page)
+    _mark_by_gps(page, "complex_point")
+    (waiting,) = [i["client_id"] for i in _queue(page) if i["state"] == "pending"]
+    page.goto(phone.base + "/login")
+    page.wait_for_selector("[data-field-page-forgotten='1']")
+    assert page.evaluate(KEPT_PAGES, "/field/") == 0
+    browser_log_in(page, phone.base, "quantri")
+    page.goto(phone.base + "/field/")
+    _ready(page)
+    note = page.locator(f"#field-queue li[data-client-id='{waiting}'] .field-other-login")
+    expect(note).to_have_text(f"Do {OFFICER} tạo: sẽ gửi khi {OFFICER} đăng nhập trên máy này.")
+    page.click("#field-send")
+    page.wait_for_timeout(1500)
+    assert _stored(db, [waiting])["receipts"] == 0
+    assert [i["state"] for i in _queue(page) if i["client_id"] == waiting] == ["pending"]
+    _log_out(page)
+    browser_log_in(page, phone.base, OFFICER)
+    page.goto(phone.base + "/field/")
+    _ready(page)
+    _until(page, ALL_SENT)
+    assert _stored(db, [waiting])["receipts"] == 1
+    sent_by = "SELECT count(*) FROM write_receipt WHERE client_id = :c AND actor = :a"
+    assert _rows(db, sent_by, c=uuid.UUID(waiting), a=ACTOR) == 1
+    assert _unexpected(phone.watch, "401") == []

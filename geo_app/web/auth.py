@@ -45,6 +45,7 @@ from flask_babel import gettext
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
+from geo_app import urls
 from geo_app.db import session_scope
 from geo_app.domain.vocabulary import USER_ROLES
 from geo_app.models import Role
@@ -277,7 +278,14 @@ def _login_page(error: str | None, status: int = 200) -> tuple[str, int]:
     language = lang()
     title = gettext("Log in")
     next_path = _safe_next(request.values.get("next"))
-    page = render_template("login.html", title=title, lang=language, error=error, next=next_path)
+    page = render_template(
+        "login.html",
+        title=title,
+        lang=language,
+        error=error,
+        next=next_path,
+        field_path=urls.FIELD_PATH,
+    )
     return page, status
 
 

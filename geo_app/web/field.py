@@ -79,7 +79,12 @@ def field_page() -> str:
     viewer = access.viewer()
     with read_session() as session:
         page = pages.field_page(session, viewer)
-    config = {**pages.script_config(page), "grids": _grids(page), "labels": _labels()}
+    config = {
+        **pages.script_config(page),
+        "login": access.account().login,
+        "grids": _grids(page),
+        "labels": _labels(),
+    }
     return render_template(
         "field.html",
         page=page,
@@ -159,6 +164,7 @@ def _labels() -> dict[str, str]:
         "online": _("Online"),
         "offline": _("Offline: actions wait in the queue"),
         "paused": _("Your session has ended: log in again to send the queue."),
+        "otherLogin": _("Made by %(login)s: sent when %(login)s logs in on this phone."),
         "queued": _("Saved in the queue"),
         "noPosition": _("No position yet: press «My location» or tap the map."),
         "locating": _("Finding your position…"),

@@ -171,6 +171,7 @@
 
   function enqueue(action, replaces) {
     action.day = config.today;
+    action.login = config.login;
     var gone = replaces ? Q.remove(replaces) : Promise.resolve();
     return gone.then(function () { return Q.add(action); }).then(function () {
       hint(L10N.queued);
@@ -226,6 +227,9 @@
     li.appendChild(el("span", L10N[item.state], "field-state"));
     var relapse = relapseOf(item);
     if (relapse) { li.appendChild(el("p", L10N.relapse + ": " + relapse.message, "field-relapse")); }
+    if (item.state === "pending" && item.login && item.login !== config.login) {
+      li.appendChild(el("p", say(L10N.otherLogin, { login: item.login }), "field-other-login"));
+    }
     if (item.state === "pending" && item.attempts > 0) {
       li.appendChild(el("small", L10N.retryAt + " " + new Date(item.nextAt).toLocaleTimeString()));
     }

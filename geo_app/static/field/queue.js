@@ -9,6 +9,9 @@
  *   4xx      rejected with the server's message (409 keeps the server's current row), kept
  *            until the officer fixes or discards it: never dropped silently;
  *   5xx, 429 or no network: tried again later, waiting longer each time (backoff).
+ * Each item carries the login that made it, and a round sends only the items of the login the
+ * server says is logged in: on a shared phone, one officer's queue never goes out under
+ * another's name (it waits, shown as such, until its maker logs in again).
  */
 (function () {
   "use strict";
@@ -59,7 +62,8 @@
     return db().then(function (d) { return d.put(STATE, value, key); });
   }
 
-  // A new action: pending, sent at the next round. `action` holds kind, method, url, body
+  // A new action: pending, sent at the next round. `action` holds login (who made it), kind,
+  // method, url, body
   // (its client_id at the top, or in the properties of a Feature), ifMatch (a version or
   // null), label and target (what it acts on, for a fix).
   function add(action) {
@@ -90,7 +94,7 @@
   function Paused() {}
   function Unreachable() {}
 
-  // The session's CSRF token, or Paused (logged out) / Unreachable (no network).
+  // The session ({csrf, login}), or Paused (logged out) / Unreachable (no network).
   function token(urls) {
     return fetch(urls.token, { credentials: "same-origin", cache: "no-store", headers: SCRIPT }).then(
       function (response) {
@@ -100,7 +104,7 @@
         if (!response.ok) {
           throw new Unreachable();
         }
-        return response.json().then(function (body) { return body.csrf; });
+        return response.json();
       },
       function () { throw new Unreachable(); }
     );
@@ -162,10 +166,11 @@
       if (!due.length) {
         return "idle";
       }
-      return token(options.urls).then(function (csrf) {
-        return due.reduce(function (chain, item) {
+      return token(options.urls).then(function (current) {
+        var own = due.filter(function (item) { return !item.login || item.login === current.login; });
+        return own.reduce(function (chain, item) {
           return chain.then(function () {
-            return request(item, csrf, options.lang).then(
+            return request(item, current.csrf, options.lang).then(
               function (response) { return settle(item, response); },
               function () { return backoff(item).then(function () { throw new Unreachable(); }); }
             );
