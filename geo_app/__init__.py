@@ -36,6 +36,7 @@ def create_app(
         input_guard,
         layers_api,
         maps,
+        tile_door,
         tiles,
     )
     from geo_app.web.summary_api import bp as summary_bp
@@ -63,6 +64,7 @@ def create_app(
     app.register_blueprint(field.bp)
     errors.register(app)
     compression.register(app)
+    app.wsgi_app = tile_door.TileDoor(app, app.wsgi_app)  # type: ignore[method-assign]
     if warm_tiles:
         tiles.start_warming(app)
     app.add_template_global(context.panel_words, "panel_words")

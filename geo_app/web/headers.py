@@ -70,20 +70,31 @@ def basemap_source(basemap: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
+def security_headers(images: str, nonce: str | None, secure: bool) -> dict[str, str]:
+    """The CSP and the fixed headers of a response (HSTS when the cookie is Secure)."""
+    found = {"Content-Security-Policy": policy(images, nonce), **FIXED_HEADERS}
+    if secure:
+        found["Strict-Transport-Security"] = HSTS
+    return found
+
+
+PLAIN = "geo_app.plain_headers"
+"""``app.extensions`` key: the security headers of a response without inline scripts (tiles'
+fast door, ``web/tile_door.py``, sends them as they are)."""
+
+
 def register(app: Flask, settings: Settings) -> None:
     """Install the headers, the Secure cookie setting and the ``csp_nonce()`` template global."""
     secure = bool(settings.cookie_secure)
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.add_template_global(csp_nonce, "csp_nonce")
     images = image_sources(settings.basemap)
+    app.extensions[PLAIN] = security_headers(images, None, secure)
 
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers["Content-Security-Policy"] = policy(images, g.get("csp_nonce"))
-        headers.update(FIXED_HEADERS)
-        if secure:
-            headers["Strict-Transport-Security"] = HSTS
+        headers.update(security_headers(images, g.get("csp_nonce"), secure))
         if request.endpoint not in CACHING_ENDPOINTS or "Cache-Control" not in headers:
             headers["Cache-Control"] = NO_STORE
         return response

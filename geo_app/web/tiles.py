@@ -10,16 +10,20 @@ the user's scope; layers may read more URL parameters (``TileSpec.request_params
 from __future__ import annotations
 
 import threading
-from datetime import date
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.datastructures import ETags
 
+from geo_app import clock
+from geo_app.domain.month import as_of
 from geo_app.errors import InvalidInput
 from geo_app.services.tiles import warm
 from geo_app.services.tiles.cache import Tile, TileCache
 from geo_app.services.tiles.render import request_params
 from geo_app.web.access import require_login, scope_unit_id
-from geo_app.web.context import bare_engine, month_as_of, on_bare_connection
+from geo_app.web.context import bare_engine, on_bare_connection
 
 bp = Blueprint("tiles", __name__)
 require_login(bp)
@@ -53,23 +57,54 @@ def start_warming(app: Flask) -> threading.Event:
 
 @bp.get("/tiles/<name>/<z>/<x>/<y>.mvt")
 def tile(name: str, z: str, x: str, y: str) -> Response:
-    zoom, column, row = (_integer(label, value) for label, value in (("z", z), ("x", x), ("y", y)))
-    on = month_as_of()
-    params = request_params(name, request.args)
-    return _response(_tile(name, zoom, column, row, on, params), request.args.get("v"))
+    asked = Asked(name, z, x, y, request.args, scope_unit_id())
+    found = answer(asked, request.if_none_match, request.accept_encodings["gzip"] > 0)
+    return Response(found.body, found.status, found.headers)
 
 
-def _tile(name: str, z: int, x: int, y: int, on: date, params: dict[str, int]) -> Tile:
-    """From the cache or PostGIS, on a bare connection (``web.context.on_bare_connection``).
+@dataclass(frozen=True)
+class Asked:
+    """A tile request: the path's parts as sent, the query and the user's scope unit."""
 
-    Drawn inside the user's scope: sensitive layers leave out everything outside it.
-    """
-    scope = scope_unit_id()
-    return on_bare_connection(
+    name: str
+    z: str
+    x: str
+    y: str
+    args: Mapping[str, str]
+    scope_unit_id: int | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a tile request gets: the status, the headers of the tile and its body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def answer(asked: Asked, if_none_match: ETags, gzip_ok: bool) -> Answer:
+    """The tile from the cache or PostGIS, on a bare connection, drawn inside the user's scope
+    (sensitive layers leave out everything outside it); InvalidInput or NotFound for a bad
+    request. The view and the fast door (``web/tile_door.py``) both answer with this."""
+    zoom, column, row = (
+        _integer(label, value) for label, value in (("z", asked.z), ("x", asked.x), ("y", asked.y))
+    )
+    on = as_of(asked.args.get("month"), today=clock.today())
+    params = request_params(asked.name, asked.args)
+    found = on_bare_connection(
         lambda connection: tile_cache().get(
-            connection, name, z, x, y, on, scope_unit_id=scope, params=params
+            connection,
+            asked.name,
+            zoom,
+            column,
+            row,
+            on,
+            scope_unit_id=asked.scope_unit_id,
+            params=params,
         )
     )
+    return _answer(found, asked.args.get("v"), if_none_match, gzip_ok)
 
 
 def _integer(label: str, value: str) -> int:
@@ -79,19 +114,19 @@ def _integer(label: str, value: str) -> int:
         raise InvalidInput(f"tile {label} {value!r} is not a whole number") from None
 
 
-def _response(found: Tile, asked_version: str | None) -> Response:
+def _answer(found: Tile, asked_version: str | None, if_none_match: ETags, gzip_ok: bool) -> Answer:
     current = asked_version == str(found.data_version)
     headers = {
         "Cache-Control": FRESH if current else REVALIDATE,
-        "Vary": "Accept-Encoding",
+        "Vary": "Accept-Encoding, Cookie",  # the scope comes with the session
         "X-Data-Version": str(found.data_version),
+        "ETag": f'W/"{found.etag}"',
     }
-    if request.if_none_match.contains_weak(found.etag):
-        response = Response(status=304, headers=headers)
-    elif request.accept_encodings["gzip"]:
-        response = Response(found.gzipped(), mimetype=MVT_TYPE, headers=headers)
-        response.headers["Content-Encoding"] = "gzip"
-    else:
-        response = Response(found.body, mimetype=MVT_TYPE, headers=headers)
-    response.set_etag(found.etag, weak=True)
-    return response
+    if if_none_match.contains_weak(found.etag):
+        return Answer(304, headers, b"")
+    body = found.gzipped() if gzip_ok else found.body
+    if gzip_ok:
+        headers["Content-Encoding"] = "gzip"
+    headers["Content-Type"] = MVT_TYPE
+    headers["Content-Length"] = str(len(body))
+    return Answer(200, headers, body)
