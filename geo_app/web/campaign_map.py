@@ -19,9 +19,11 @@ from flask_babel import gettext as _
 from geo_app import urls
 from geo_app.maps import builder, page_maps
 from geo_app.pages import campaign as pages
+from geo_app.pages.presentation import campaign_presentation
 from geo_app.web import access
 from geo_app.web.context import read_session, settings
 from geo_app.web.headers import csp_nonce
+from geo_app.web.maps import present_context, presenting
 
 bp = Blueprint("campaign_map", __name__)
 access.require_login(bp)
@@ -57,9 +59,10 @@ def progress_json(campaign_id: int) -> Response:
 @bp.get(urls.CAMPAIGN_RULE)
 def campaign_page(campaign_id: int) -> str:
     reader = access.viewer()
-    on = pages.as_of(request.args.get("month"), reader)
+    on, present = pages.as_of(request.args.get("month"), reader), presenting()
     with read_session() as session:
         page = pages.campaign_page(session, campaign_id, on, reader)
+        shown = campaign_presentation(session, page, reader) if present else None
     fmap, grids = page_maps.draw_campaign(page, settings().basemap, _static("js/vector_tiles.js"))
     return render_template(
         "campaign_page.html",
@@ -75,6 +78,7 @@ def campaign_page(campaign_id: int) -> str:
         demo=page.demo,
         crumbs=page.crumbs,
         summary_panel=page.summary,
+        **present_context(shown, fmap),
     )
 
 

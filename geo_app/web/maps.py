@@ -9,7 +9,7 @@ and renders the template. The province and commune pages show the classification
 from __future__ import annotations
 
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 import folium
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -18,9 +18,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from geo_app import clock, urls
 from geo_app.domain.month import Month
 from geo_app.maps import builder, page_maps
+from geo_app.pages import presentation as slides
 from geo_app.pages.common import Crumb, PageMonth, PanelItem
 from geo_app.pages.commune import commune_page
 from geo_app.pages.national import national_page
+from geo_app.pages.presentation import Presentation, enter_query, exit_query, wanted
 from geo_app.pages.province import province_page
 from geo_app.web.access import home_path, require_login, viewer
 from geo_app.web.context import lang, read_session, settings
@@ -60,8 +62,26 @@ class MapPage(Protocol):
     def panel(self) -> tuple[PanelItem, ...]: ...
 
 
-def _render(page: MapPage, fmap: folium.Map) -> str:
-    """The map page template around the drawn map, in the page's language."""
+def presenting() -> bool:
+    """Whether the page is asked in briefing mode (``?present=1``; a 400 for other values)."""
+    return wanted(request.args.get("present"), viewer().gettext)
+
+
+def present_context(shown: Presentation | None, fmap: folium.Map) -> dict[str, Any]:
+    """What ``_present.html`` reads: the briefing's JSON (None on the normal page) and the
+    links into and out of the mode, keeping the page's other parameters."""
+    args = list(request.args.items(multi=True))
+    return {
+        "presentation": None
+        if shown is None
+        else shown.as_json(fmap.get_name(), request.path + exit_query(args)),
+        "present_url": request.path + enter_query(args),
+    }
+
+
+def _render(page: MapPage, fmap: folium.Map, present: dict[str, Any] | None = None) -> str:
+    """The map page template around the drawn map, in the page's language; ``present`` is
+    ``present_context`` on the pages that have a briefing mode."""
     language = lang()
     parts = builder.components(
         fmap, lambda path: url_for("static", filename=path), language, nonce=csp_nonce()
@@ -74,6 +94,7 @@ def _render(page: MapPage, fmap: folium.Map) -> str:
         demo=page.demo,
         map=parts,
         lang=language,
+        **(present or {}),
     )
 
 
@@ -93,18 +114,20 @@ def national() -> str | BaseResponse:
 @bp.get(urls.PROVINCE_RULE)
 def province(code: str) -> str:
     """A province's communes coloured by class as of ``?month=``."""
-    month = page_month(request.args.get("month"))
+    month, present = page_month(request.args.get("month")), presenting()
     with read_session() as session:
         page = province_page(session, code, month, viewer())
+        shown = slides.province_presentation(session, page, viewer()) if present else None
     fmap = page_maps.draw_province(page, settings().basemap, _script_url())
-    return _render(page, fmap)
+    return _render(page, fmap, present_context(shown, fmap))
 
 
 @bp.get(urls.COMMUNE_RULE)
 def commune(code: str) -> str:
     """A commune (or its former parts) and its hamlets as of ``?month=``."""
-    month = page_month(request.args.get("month"))
+    month, present = page_month(request.args.get("month")), presenting()
     with read_session() as session:
         page = commune_page(session, code, month, viewer())
+    shown = slides.commune_presentation(page, viewer()) if present else None
     fmap = page_maps.draw_commune(page, settings().basemap)
-    return _render(page, fmap)
+    return _render(page, fmap, present_context(shown, fmap))
