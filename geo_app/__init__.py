@@ -36,6 +36,7 @@ def create_app(
         input_guard,
         layers_api,
         maps,
+        reports,
         tiles,
     )
     from geo_app.web.summary_api import bp as summary_bp
@@ -61,6 +62,7 @@ def create_app(
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     app.register_blueprint(field.bp)
+    app.register_blueprint(reports.bp)
     errors.register(app)
     compression.register(app)
     if warm_tiles:

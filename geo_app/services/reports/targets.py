@@ -26,6 +26,7 @@ from geo_app.models import AdminUnit, ProvinceTarget
 from geo_app.services import audit
 from geo_app.services.accounts.scope import OutOfScope, unit_in_scope
 from geo_app.services.classification.province import communes_of, province_in_force
+from geo_app.services.classification.statutory import recognised_units
 
 YEARS = (2000, 2100)
 """The years a goal may name (the table's own check says the same)."""
@@ -242,6 +243,13 @@ def planned_vs_achieved(
 ) -> list[PlannedAchieved]:
     """Each goal against the same achieved figure (one province, one date)."""
     return [PlannedAchieved(t, on, communes, recognised) for t in targets]
+
+
+def achieved_on(session: Session, province_code: str, on: date) -> tuple[int, int]:
+    """The province's communes on ``on`` and how many are recognised (the statutory rule)."""
+    province = province_in_force(session, province_code, on)
+    ids = [c.id for c in communes_of(session, province, on)]
+    return len(ids), len(recognised_units(session, ids, on))
 
 
 def current_goal(targets: list[TargetRecord], year: int) -> TargetRecord | None:
