@@ -36,6 +36,7 @@ def create_app(
         input_guard,
         layers_api,
         maps,
+        reports,
         tile_door,
         tiles,
     )
@@ -62,6 +63,7 @@ def create_app(
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     app.register_blueprint(field.bp)
+    app.register_blueprint(reports.bp)
     errors.register(app)
     compression.register(app)
     app.wsgi_app = tile_door.TileDoor(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -77,3 +77,20 @@ def login_url(next_path: str, lang: str | None = None) -> str:
     """The login form, coming back to ``next_path`` afterwards."""
     asked = {"next": next_path, **({"lang": "en"} if lang == "en" else {})}
     return LOGIN_PATH + "?" + urlencode(asked)
+
+
+REPORTS_ROOT = "/reports/"
+REPORTS_STATUTORY = REPORTS_ROOT + "statutory"
+REPORTS_TARGETS = REPORTS_ROOT + "targets"
+REPORTS_MONTHLY_RULE = REPORTS_ROOT + "campaign/<key>/monthly"
+"""Report pages; ``?format=xlsx`` or ``pdf`` on a report gives its download."""
+
+
+def monthly_report_path(campaign_key: str | int) -> str:
+    """A campaign's monthly report (by its code or its id)."""
+    return f"{REPORTS_ROOT}campaign/{campaign_key}/monthly"
+
+
+def report_url(path: str, asked: dict[str, str]) -> str:
+    """A report page or download with its parameters (province, month, format, lang)."""
+    return path + ("?" + urlencode(asked) if asked else "")

@@ -14,12 +14,16 @@ from sqlalchemy.orm import Session
 
 from geo_app.cli import main
 from geo_app.models import AdminUnit, Campaign, Evaluation
-from geo_app.services.classification.province import classify_province
+from geo_app.services.campaigns.lookup import campaign_by_code
+from geo_app.services.campaigns.progress import campaign_progress
+from geo_app.services.classification.province import classify_province, month_end, province_in_force
 from geo_app.services.classification.statutory import (
     LEGEND,
     RECOGNISED,
     StatutoryTable,
+    communes_within,
     percent,
+    recognised_units,
     table,
 )
 
@@ -168,3 +172,75 @@ def test_cli_prints_the_table(demo_db: str) -> None:
     assert out.splitlines()[0].startswith("key,label_vi,label_en,2025-12 count")
     code, out = cli("--province", "84", "--month", "2025-10")
     assert code == 2 and "no province with code '84' in force on 2025-10-31" in out
+
+
+def _unit_id(session: Session, code: str, layout: str) -> int:
+    unit_id = session.scalar(
+        sa.select(AdminUnit.id).where(AdminUnit.code == code, AdminUnit.layout == layout)
+    )
+    assert unit_id is not None
+    return unit_id
+
+
+def test_recognised_counts_evaluations_of_old_units_through_the_crosswalk(
+    demo_session: Session,
+) -> None:
+    # Trà Vinh's campaign evaluated pre-2025 communes; after the merger they count for the
+    # 2025 communes that succeed them, as the campaign's own figure does.
+    december = date(2025, 12, 1)
+    campaign = campaign_by_code(demo_session, "tra-vinh-2025")
+    progress = campaign_progress(demo_session, campaign.id, month_end(december))
+    assert progress.recognised == 7
+    result = table(demo_session, province_code="86", month=december)
+    assert result.current.recognised == progress.recognised
+    # Hòa Minh: the old unit 29410 was evaluated; its successor is the 2025 unit 29410.
+    old, new = _unit_id(demo_session, "29410", "pre2025"), _unit_id(demo_session, "29410", "2025")
+    assert new in recognised_units(demo_session, [new], month_end(december))
+    assert old not in recognised_units(demo_session, [new], month_end(december))
+    # The new commune's own later evaluation supersedes its predecessor's.
+    _evaluate(demo_session, new, date(2025, 12, 20), "not_recognised")
+    assert new not in recognised_units(demo_session, [new], month_end(december))
+    assert table(demo_session, province_code="86", month=december).current.recognised == 6
+
+
+def test_old_communes_belong_to_the_province_holding_most_of_their_area(
+    demo_session: Session,
+) -> None:
+    # Thị trấn Mỹ Long (29419): a coarse coastal polygon whose point on surface lies in the
+    # sea, outside every 2025 province; most of its land lies in Vĩnh Long (86).
+    my_long = _unit_id(demo_session, "29419", "pre2025")
+    outside = demo_session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AdminUnit)
+        .where(
+            AdminUnit.level == "province",
+            AdminUnit.valid_to.is_(None),
+            sa.func.ST_Covers(
+                AdminUnit.geom,
+                sa.select(sa.func.ST_PointOnSurface(AdminUnit.geom))
+                .where(AdminUnit.id == my_long)
+                .scalar_subquery(),
+            ),
+        )
+    )
+    assert outside == 0
+    end = date(2025, 12, 31)
+    vinh_long = province_in_force(demo_session, "86", end)
+    before = communes_within(demo_session, vinh_long.id, date(2024, 12, 31), end)
+    assert my_long in before
+    assert len(before) == 105
+    # Each old commune is counted in one province only.
+    can_tho = province_in_force(demo_session, "92", end)
+    assert not set(before) & set(communes_within(demo_session, can_tho.id, date(2024, 12, 31), end))
+
+
+def test_cli_counts_recognised_communes_and_the_previous_year(demo_db: str) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["statutory", "--province", "86", "--month", "2025-12", "--format", "json"],
+        env={"GEO_APP_DATABASE_URL": demo_db},
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["current"][RECOGNISED]["count"] == 7
+    assert data["previous"]["communes"] == 105

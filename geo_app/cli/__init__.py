@@ -8,6 +8,7 @@ from geo_app.cli import (  # noqa: F401  (registers commands)
     indicators,
     serving,
     statutory,
+    targets,
     users,
 )
 from geo_app.cli.base import main

@@ -27,6 +27,7 @@ from geo_app.services.boundaries.crosswalk import load_crosswalk
 from geo_app.services.boundaries.importer import FieldMap, ImportSummary, import_file
 from geo_app.services.campaigns import evaluate_campaign
 from geo_app.services.classification.province import classify_province
+from geo_app.services.reports.targets import parse_target, set_target
 
 CLASSIFICATION_RULES = "tra-vinh-2025"
 ANALYZED_TABLES = (
@@ -114,6 +115,7 @@ def load_demo(session: Session, *, actor: str, settings: Settings | None = None)
     counts["classifications"] = classify_demo_months(session, actor=actor)
     counts["evaluations"] = evaluate_demo_campaigns(session, actor=actor)
     counts["demo accounts"] = create_demo_accounts(session, actor=actor)
+    counts["province targets"] = set_demo_targets(session, actor=actor)
     lines.append("demo data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     _mark_loaded(session, actor, summaries, crosswalk, counts)
     return "\n".join(lines)
@@ -219,3 +221,19 @@ def evaluate_demo_campaigns(session: Session, *, actor: str) -> int:
         for on in sorted(d for d in dates if d >= campaign.starts_on):
             stored += len(evaluate_campaign(session, campaign.code, on=on, actor=actor))
     return stored
+
+
+DEMO_TARGETS = (
+    (2025, "20", "Kế hoạch của tỉnh năm 2025 (dữ liệu minh họa)"),
+    (2030, "50", "Kết luận 132-KL/TW (dữ liệu minh họa)"),
+)
+"""The seed provinces' goals: 20 % of communes recognised drug-free in 2025, 50 % by 2030."""
+
+
+def set_demo_targets(session: Session, *, actor: str) -> int:
+    """Register the demo goals of the seed provinces (so the report shows planned vs achieved)."""
+    for code in DEMO_PROVINCES_AFTER:
+        for year, share, basis in DEMO_TARGETS:
+            entry = parse_target(code, str(year), share, basis)
+            set_target(session, entry, actor=actor, check_version=False, is_demo=True)
+    return len(DEMO_PROVINCES_AFTER) * len(DEMO_TARGETS)

@@ -25,6 +25,8 @@ from geo_app.models.base import (
     Base,
     DemoMixin,
     GeometryValue,
+    TrackedMixin,
+    VersionedMixin,
     geometry,
     id_column,
     pg_enum,
@@ -108,8 +110,9 @@ class Crosswalk(Base):
     source: Mapped[str]
 
 
-class ProvinceTarget(Base):
-    """A province's registered goal for a year (e.g. 20 % of communes drug-free), with its basis."""
+class ProvinceTarget(DemoMixin, VersionedMixin, TrackedMixin, Base):
+    """A province's registered goal for a year (e.g. 20 % of communes drug-free), with its basis;
+    edited under optimistic locking (``version``)."""
 
     __tablename__ = "province_target"
     __table_args__ = (
@@ -127,4 +130,3 @@ class ProvinceTarget(Base):
     goal_count: Mapped[int | None] = mapped_column(Integer)
     base_count: Mapped[int | None] = mapped_column(Integer)
     basis: Mapped[str]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

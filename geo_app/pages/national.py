@@ -12,6 +12,7 @@ from geo_app.features import FeatureQuery
 from geo_app.layers.base import Lang, LayerQuery
 from geo_app.pages.common import CampaignItem, Crumb, PanelItem, Viewer, campaign_items, class_items
 from geo_app.pages.layers import TileLayer
+from geo_app.pages.reports import NationalGoal, national_goals
 from geo_app.services.boundaries import areas
 from geo_app.services.layer_api import layer_versions, tile_url
 from geo_app.services.summary import Summary, summary
@@ -30,6 +31,8 @@ class NationalPage:
     demo: bool
     crumbs: tuple[Crumb, ...] = ()
     """None: the country is the top."""
+    goals: tuple[NationalGoal, ...] = ()
+    """Provinces' goals (planned vs achieved today), for the panel."""
 
     @property
     def panel(self) -> tuple[PanelItem, ...]:
@@ -56,4 +59,5 @@ def national_page(session: Session, viewer: Viewer) -> NationalPage:
         campaigns=campaign_items(session, None, None, viewer),
         tiles=tiles,
         demo=areas.demo_loaded(session),
+        goals=national_goals(session, viewer),
     )

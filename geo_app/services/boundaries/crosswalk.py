@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from geo_app.errors import InvalidInput
+from geo_app.models import Crosswalk
 from geo_app.services import audit
 
 SOURCE = "dvhcvn/20250701 mapping/merges.json"
@@ -193,3 +195,23 @@ def load_crosswalk(session: Session, path: Path, *, actor: str) -> CrosswalkRepo
         reason="crosswalk of the 1 July 2025 merger",
     )
     return report
+
+
+def main_successors() -> sa.Subquery:
+    """Each linked old unit's main successor (``old_unit_id`` → ``new_unit_id``): the new unit
+    holding the largest share of its area, so a split unit's records count once, in one place.
+
+    Where no share was measured, a "full" row wins over a "partial" one.
+    """
+    return (
+        sa.select(Crosswalk.old_unit_id, Crosswalk.new_unit_id)
+        .where(Crosswalk.old_unit_id.is_not(None), Crosswalk.new_unit_id.is_not(None))
+        .order_by(
+            Crosswalk.old_unit_id,
+            Crosswalk.share_of_old.desc().nulls_last(),
+            (Crosswalk.relation == "full").desc(),
+            Crosswalk.id,
+        )
+        .ext(distinct_on(Crosswalk.old_unit_id))
+        .subquery("main_successor")
+    )

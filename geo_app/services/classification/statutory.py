@@ -7,9 +7,13 @@ computed verdict), beside the same month of the previous year, on one fixed lege
 
 - Communes of the month: those in force on its last day under the province (as
   ``classify_db`` classifies them). Communes of the previous year: those in force on that
-  month's last day whose ``ST_PointOnSurface`` lies in the province as it is now — the same
-  territory, so a province made in the 2025 merger is compared with the old communes that
-  form it.
+  month's last day whose largest share of area lies in the province as it is now (among the
+  provinces in force with it) — the same territory, so a province made in the 2025 merger is
+  compared with the old communes that form it. A share, not one point: a coarse old coastal
+  commune whose point on surface falls in the sea still belongs somewhere.
+- Recognised: a commune's evaluations are its own and those stored on the old units whose
+  main successor it is (the crosswalk, ``main_successors``), so a campaign evaluated on
+  pre-2025 communes counts after the merger; the latest of them (date, then id) decides.
 - A commune with no stored classification for the month is "not classified". When several
   rule sets were stored, ``rules_name`` picks one; without it the latest computed row counts.
 - Shares are exact fractions of the communes counted; text renders them to one decimal.
@@ -33,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from geo_app.domain.vocabulary import CLASSIFICATION_CLASSES
 from geo_app.layers.admin_units import in_force
 from geo_app.models import AdminLevel, AdminUnit, Classification, Evaluation
+from geo_app.services.boundaries.crosswalk import main_successors
 from geo_app.services.classification.province import (
     CLASSES,
     communes_of,
@@ -162,7 +167,7 @@ def table(
     province = province_in_force(session, province_code, end)
     current_ids = [c.id for c in communes_of(session, province, end)]
     previous_month = month.replace(year=month.year - 1)
-    previous_ids = _communes_within(session, province.id, month_end(previous_month))
+    previous_ids = communes_within(session, province.id, month_end(previous_month), end)
     return StatutoryTable(
         province.code,
         province.name,
@@ -172,18 +177,36 @@ def table(
     )
 
 
-def _communes_within(session: Session, province_id: int, on: date) -> list[int]:
-    """Communes in force on ``on`` whose point on surface lies in the province's territory."""
-    province = aliased(AdminUnit)
-    stmt = (
-        sa.select(AdminUnit.id)
+def communes_within(session: Session, province_id: int, on: date, now: date) -> list[int]:
+    """Communes in force on ``on`` whose largest share of area lies in the province, among the
+    provinces in force on ``now`` (planar areas: only compared, on the same commune)."""
+    province, other = aliased(AdminUnit), aliased(AdminUnit)
+    near = (
+        sa.select(AdminUnit.id, AdminUnit.geom)
         .join(province, province.id == province_id)
         .where(
             AdminUnit.level == AdminLevel.commune,
             in_force(AdminUnit, on),
-            sa.func.ST_Covers(province.geom, sa.func.ST_PointOnSurface(AdminUnit.geom)),
+            sa.func.ST_Intersects(province.geom, AdminUnit.geom),
         )
+        .subquery("near")
     )
+    overlap = sa.func.ST_Area(sa.func.ST_Intersection(other.geom, near.c.geom))
+    home = (
+        sa.select(near.c.id, other.id.label("province_id"))
+        .join(
+            other,
+            sa.and_(
+                other.level == AdminLevel.province,
+                in_force(other, now),
+                sa.func.ST_Intersects(other.geom, near.c.geom),
+            ),
+        )
+        .order_by(near.c.id, overlap.desc(), other.id)
+        .ext(distinct_on(near.c.id))
+        .subquery("home")
+    )
+    stmt = sa.select(home.c.id).where(home.c.province_id == province_id).order_by(home.c.id)
     return list(session.scalars(stmt))
 
 
@@ -192,7 +215,7 @@ def _column(session: Session, unit_ids: list[int], month: date, rules_name: str 
     stored = _stored_classes(session, unit_ids, month, rules_name)
     for unit_id in unit_ids:
         classes[stored.get(unit_id, NOT_CLASSIFIED)] += 1
-    recognised = _recognised(session, unit_ids, month_end(month))
+    recognised = len(recognised_units(session, unit_ids, month_end(month)))
     return Column(month, len(unit_ids), classes, recognised)
 
 
@@ -215,17 +238,28 @@ def _stored_classes(
     return {row.admin_unit_id: row.class_ for row in session.execute(stmt)}
 
 
-def _recognised(session: Session, unit_ids: list[int], on: date) -> int:
-    """Units whose latest evaluation on or before ``on`` is (or is overridden to) recognised."""
+def recognised_units(session: Session, unit_ids: list[int], on: date) -> set[int]:
+    """Of ``unit_ids``, those whose latest evaluation on or before ``on`` — their own or one
+    of the old units they are the main successor of — is (or is overridden to) recognised."""
+    successor = main_successors()
+    speaks = sa.union_all(
+        sa.select(AdminUnit.id.label("evaluated"), AdminUnit.id.label("unit")).where(
+            AdminUnit.id.in_(unit_ids)
+        ),
+        sa.select(successor.c.old_unit_id, successor.c.new_unit_id).where(
+            successor.c.new_unit_id.in_(unit_ids)
+        ),
+    ).subquery("speaks")
     latest = (
         sa.select(
-            Evaluation.admin_unit_id,
+            speaks.c.unit,
             sa.func.coalesce(Evaluation.override_verdict, Evaluation.verdict).label("verdict"),
         )
-        .where(Evaluation.admin_unit_id.in_(unit_ids), Evaluation.evaluated_on <= on)
-        .order_by(Evaluation.admin_unit_id, Evaluation.evaluated_on.desc(), Evaluation.id.desc())
-        .ext(distinct_on(Evaluation.admin_unit_id))
-        .subquery()
+        .join(Evaluation, Evaluation.admin_unit_id == speaks.c.evaluated)
+        .where(Evaluation.evaluated_on <= on)
+        .order_by(speaks.c.unit, Evaluation.evaluated_on.desc(), Evaluation.id.desc())
+        .ext(distinct_on(speaks.c.unit))
+        .subquery("latest")
     )
-    stmt = sa.select(sa.func.count()).where(latest.c.verdict == RECOGNISED)
-    return int(session.scalar(stmt.select_from(latest)) or 0)
+    stmt = sa.select(latest.c.unit).where(latest.c.verdict == RECOGNISED)
+    return set(session.scalars(stmt))
