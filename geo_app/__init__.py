@@ -38,6 +38,7 @@ def create_app(
         maps,
         tiles,
     )
+    from geo_app.web.exports import bp as exports_bp
     from geo_app.web.summary_api import bp as summary_bp
 
     settings = settings or Settings.from_env()
@@ -61,6 +62,7 @@ def create_app(
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     app.register_blueprint(field.bp)
+    app.register_blueprint(exports_bp)
     errors.register(app)
     compression.register(app)
     if warm_tiles:
