@@ -40,6 +40,7 @@ def create_app(
         tile_door,
         tiles,
     )
+    from geo_app.web.exports import bp as exports_bp
     from geo_app.web.summary_api import bp as summary_bp
 
     settings = settings or Settings.from_env()
@@ -64,6 +65,7 @@ def create_app(
     app.register_blueprint(summary_bp)
     app.register_blueprint(field.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(exports_bp)
     errors.register(app)
     compression.register(app)
     app.wsgi_app = tile_door.TileDoor(app, app.wsgi_app)  # type: ignore[method-assign]

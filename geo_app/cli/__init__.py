@@ -5,6 +5,7 @@ from geo_app.cli import (  # noqa: F401  (registers commands)
     classify,
     data,
     database,
+    export,
     indicators,
     serving,
     statutory,

@@ -19,6 +19,7 @@ from geo_app.features.service import (
     get,
     layer,
     page,
+    selection,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "layer",
     "may_see_sensitive",
     "page",
+    "selection",
 ]

@@ -214,6 +214,14 @@ def page(session: Session, q: FeatureQuery) -> list[dict[str, Any]]:
     return [dict(row) for row in session.execute(selected).mappings()]
 
 
+def selection(session: Session, q: FeatureQuery) -> sa.Select[Any]:
+    """Every matching row (its properties and ``geom``, in the layer's order), unexecuted: for
+    readers that shape the geometry in SQL and stream the rows in chunks (exports)."""
+    spec = check(session, q)
+    rows = _ordered(spec, q).subquery("t")
+    return sa.select(*(rows.c[name] for name in _properties(spec, q)), rows.c.geom)
+
+
 def get(session: Session, q: FeatureQuery, feature_id: str) -> dict[str, Any]:
     """The feature whose id field is ``feature_id``, under the query's filters and scope."""
     spec = check(session, q)
