@@ -24,6 +24,7 @@ def create_app(
     from geo_app.db import make_engine, resolve_database_url
     from geo_app.web import (
         auth,
+        briefings,
         campaign_map,
         compression,
         context,
@@ -61,6 +62,7 @@ def create_app(
     app.register_blueprint(campaign_map.bp)
     app.register_blueprint(summary_bp)
     app.register_blueprint(field.bp)
+    app.register_blueprint(briefings.bp)
     errors.register(app)
     compression.register(app)
     if warm_tiles:
