@@ -131,6 +131,7 @@ def test_bad_format_kind_and_codes(national_client: FlaskClient) -> None:
     assert national_client.get(f"/briefing/hamlet/{COMMUNE}.pdf").status_code == 404
     assert national_client.get("/briefing/commune/99999.pdf").status_code == 404
     assert national_client.get("/briefing/campaign/no-such-campaign.pdf").status_code == 404
+    assert national_client.get(f"/briefing/campaign/{10**30}.pdf").status_code == 404
     english = national_client.get(f"/briefing/commune/{COMMUNE}.pdf?paper=A9&lang=en")
     assert english.status_code == 400 and "paper must be one of" in english.get_data(as_text=True)
 

@@ -130,6 +130,7 @@ def test_queueing_checks_scope_kind_and_csrf(
     month = province_client.post(f"/briefing/pack/commune/{COMMUNE}?month=2025-13", headers=headers)
     assert month.status_code == 400
     assert national_client.get("/jobs/999999").status_code == 404
+    assert national_client.get(f"/jobs/{10**30}").status_code == 404
 
 
 def test_a_job_left_running_is_failed_at_start_up(empty_db: str, tmp_path: Path) -> None:

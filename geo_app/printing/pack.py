@@ -19,10 +19,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from sqlalchemy.orm import Session
 
 from geo_app.domain.indicators import LABELS as INDICATOR_LABELS
-from geo_app.models import AdminUnit, Indicator
+from geo_app.models import AdminUnit, Campaign, Indicator
 from geo_app.pages import campaign as campaign_pages
 from geo_app.pages.common import PageMonth, Viewer, month_label
 from geo_app.pages.commune import CommunePage, commune_page
@@ -45,6 +46,7 @@ TREND_MONTHS = 12
 VERDICT_COLOURS = {"met": "#1a9850", "not_met": "#b2182b"}
 CHECKLIST_LINES = 24
 Progress = Callable[[int, int], None]
+AUTHOR = "geo_app"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,6 @@ class TargetLine:
     campaign: str
     phase: str
     progress: str
-    colour: str
     verdict: str
     checklist: tuple[dict[str, str], ...]
 
@@ -95,7 +96,6 @@ def _target_line(report: dict[str, Any], target: dict[str, Any], viewer: Viewer)
         campaign=str(report["campaign"]["title"]),
         phase=str(report["phase"]["text"]),
         progress=str(target["progress_label"]),
-        colour=str(target["colour"]),
         verdict=verdict,
         checklist=tuple(target["criteria"]),
     )
@@ -172,9 +172,7 @@ def _class_box(figure: Figure, page: CommunePage, viewer: Viewer) -> None:
         )
 
 
-def _swatch(figure: Figure, x: float, y: float, colour: str, hatch: str | None) -> Any:
-    from matplotlib.patches import Rectangle
-
+def _swatch(figure: Figure, x: float, y: float, colour: str, hatch: str | None) -> Rectangle:
     return Rectangle(
         (x, y),
         0.022,
@@ -203,7 +201,7 @@ def _campaign_box(figure: Figure, lines: Sequence[TargetLine], viewer: Viewer) -
             f"{line.phase} · {line.progress} · {_('Verdict')}: {line.verdict}",
             fontsize=8,
             va="top",
-            color=line.colour if line.colour != "#dadaeb" else None,
+            color="#333333",
         )
         y -= 0.02
         y = _checklist(figure, line.checklist, y)
@@ -277,14 +275,6 @@ def _foot(figure: Figure, words: Words, demo: bool) -> None:
 # --- packs -----------------------------------------------------------------------------------
 
 
-def commune_figure(session: Session, code: str, month: PageMonth, viewer: Viewer) -> Figure:
-    """The commune's pack page."""
-    page = commune_page(session, code, month, viewer)
-    lines = _commune_lines(session, page, viewer)
-    trend = indicator_trend(session, page.unit.id, page.shown.on, viewer.lang)
-    return draw_target_page(page, lines, trend, viewer)
-
-
 def commune_pack(
     session: Session,
     code: str,
@@ -293,17 +283,15 @@ def commune_pack(
     target: Any,
     progress: Progress | None = None,
 ) -> None:
-    """The commune's pack written to ``target`` (a path or a binary file)."""
-    figure = commune_figure(session, code, month, viewer)
-    with pdf_document(target, _pack_title(figure, viewer), "geo_app") as document:
-        document.savefig(figure)
+    """The commune's pack (one page) written to ``target`` (a path or a binary file)."""
+    page = commune_page(session, code, month, viewer)
+    lines = _commune_lines(session, page, viewer)
+    trend = indicator_trend(session, page.unit.id, page.shown.on, viewer.lang)
+    title = f"{viewer.gettext('Briefing pack')}: {page.title}"
+    with pdf_document(target, title, AUTHOR) as document:
+        document.savefig(draw_target_page(page, lines, trend, viewer))
     if progress is not None:
         progress(1, 1)
-
-
-def _pack_title(figure: Figure, viewer: Viewer) -> str:
-    title = next((t.get_text() for t in figure.texts if t.get_fontsize() == 16), "")
-    return f"{viewer.gettext('Briefing pack')}: {title}"
 
 
 def campaign_pack(
@@ -321,8 +309,8 @@ def campaign_pack(
     targets = report["targets"]
     total = len(targets) + 1
     title = f"{viewer.gettext('Briefing pack')}: {campaign.title}"
-    with pdf_document(target, title, "geo_app") as document:
-        document.savefig(_cover(session, campaign_id, on, report, viewer))
+    with pdf_document(target, title, AUTHOR) as document:
+        document.savefig(_cover(session, campaign, on, report, viewer))
         if progress is not None:
             progress(1, total)
         for done, item in enumerate(targets, start=2):
@@ -355,10 +343,11 @@ def headline(report: dict[str, Any], viewer: Viewer) -> str:
 
 
 def _cover(
-    session: Session, campaign_id: int, on: date, report: dict[str, Any], viewer: Viewer
+    session: Session, campaign: Campaign, on: date, report: dict[str, Any], viewer: Viewer
 ) -> Figure:
     """The headline, the goal and phase, the phase timeline, the map and the list of targets."""
-    sheet = campaign_sheet(session, campaign_id, on, viewer)
+    sheet = campaign_sheet(session, campaign.id, on, viewer)
+    line = campaign_pages.timeline(session, campaign, viewer.today, viewer.lang)
     figure = new_page(PACK_PAPER)
     words = sheet.words
     figure.text(
@@ -374,16 +363,15 @@ def _cover(
     figure.text(
         0.95, 0.97, f"{words.printed}\n{words.data_month}", fontsize=8, ha="right", va="top"
     )
-    _timeline(figure.add_axes((0.05, 0.73, 0.90, 0.05)), on, viewer, session, campaign_id)
+    _timeline(figure.add_axes((0.05, 0.73, 0.90, 0.05)), line, viewer)
     draw_map(figure.add_axes((0.05, 0.36, 0.55, 0.33)), sheet)
     _target_list(figure, report)
     _foot(figure, words, sheet.demo)
     return figure
 
 
-def _timeline(ax: Any, on: date, viewer: Viewer, session: Session, campaign_id: int) -> None:
-    campaign = campaign_pages.campaign_for(session, campaign_id, viewer)
-    line = campaign_pages.timeline(session, campaign, viewer.today, viewer.lang)
+def _timeline(ax: Any, line: dict[str, Any], viewer: Viewer) -> None:
+    """The phases on the campaign's time axis (the page's timeline) and today's line."""
     shades = ("#c6dbef", "#9ecae1", "#6baed6")
     for i, phase in enumerate(line["phases"]):
         ax.barh(0, phase["width"], left=phase["left"], color=shades[i % 3], edgecolor="white")

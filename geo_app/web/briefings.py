@@ -17,7 +17,16 @@ import io
 from datetime import date
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_file
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    request,
+    send_file,
+    url_for,
+)
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -44,6 +53,8 @@ ORIENTATIONS = ("landscape", "portrait")
 PACK_KINDS = ("commune", "campaign")
 MIMETYPES = {"pdf": "application/pdf", "png": "image/png"}
 RUNNER_KEY = "geo_app.jobs"
+MAX_ID = 2**63 - 1
+"""The largest id a ``bigint`` holds: a longer number in a URL names nothing (404, not 500)."""
 
 
 def paper_from(args: Any) -> Paper:
@@ -61,7 +72,7 @@ def paper_from(args: Any) -> Paper:
 
 def campaign_id(session: Session, code: str) -> int:
     """A campaign named by its id or its code; 404 in the reader's language."""
-    if code.isdigit():
+    if code.isdigit() and int(code) <= MAX_ID:
         return int(code)
     try:
         return int(campaign_by_code(session, code).id)
@@ -143,20 +154,22 @@ def job_file(job_id: int) -> Response:
 
 def _job(session: Session, job_id: int, user: Account) -> jobs.JobView:
     try:
+        if job_id > MAX_ID:
+            raise NotFound(str(job_id))
         return jobs.job_view(session, job_id, user.id, user.role == "admin")
     except NotFound:
         raise NotFound(_("no job %(id)s", id=job_id)) from None
 
 
 def _job_json(job_id: int, state: str, done: int, total: int, error: str | None) -> dict[str, Any]:
-    file_url = f"/jobs/{job_id}/file" if state == "done" else None
+    file_url = url_for("briefings.job_file", job_id=job_id) if state == "done" else None
     return {
         "id": job_id,
         "state": state,
         "done": done,
         "total": total,
         "error": error,
-        "url": f"/jobs/{job_id}",
+        "url": url_for("briefings.job_status", job_id=job_id),
         "file": file_url,
     }
 
