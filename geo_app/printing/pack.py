@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from geo_app.domain.indicators import LABELS as INDICATOR_LABELS
 from geo_app.models import AdminUnit, Campaign, Indicator
 from geo_app.pages import campaign as campaign_pages
-from geo_app.pages.common import PageMonth, Viewer, month_label
+from geo_app.pages.common import PageMonth, Viewer, day_text, month_label
 from geo_app.pages.commune import CommunePage, commune_page
 from geo_app.printing.briefing_map import (
     BriefingSheet,
@@ -45,6 +45,8 @@ TREND = ("drug_users", "addicts_registered", "suspected_users", "drug_cases_by_r
 TREND_MONTHS = 12
 VERDICT_COLOURS = {"met": "#1a9850", "not_met": "#b2182b"}
 CHECKLIST_LINES = 24
+WIDE_PHASE = 25
+"""A phase narrower than this share of the timeline (%) is labelled by its number only."""
 Progress = Callable[[int, int], None]
 AUTHOR = "geo_app"
 
@@ -262,13 +264,13 @@ def _foot(figure: Figure, words: Words, demo: bool) -> None:
     if demo:
         figure.text(
             0.95,
-            0.975 - 0.04,
+            0.028,
             words.demo,
             fontsize=7.5,
             weight="bold",
             color="#b2182b",
             ha="right",
-            va="top",
+            va="bottom",
         )
 
 
@@ -353,7 +355,7 @@ def _cover(
     figure.text(
         0.05, 0.97, viewer.gettext("Briefing pack").upper(), fontsize=9, color="#555555", va="top"
     )
-    figure.text(0.05, 0.95, _wrap(sheet.title, 60), fontsize=15, weight="bold", va="top")
+    figure.text(0.05, 0.95, _wrap(sheet.title, 46), fontsize=15, weight="bold", va="top")
     figure.text(
         0.05, 0.88, headline(report, viewer), fontsize=22, weight="bold", color="#1a9850", va="top"
     )
@@ -375,17 +377,14 @@ def _timeline(ax: Any, line: dict[str, Any], viewer: Viewer) -> None:
     shades = ("#c6dbef", "#9ecae1", "#6baed6")
     for i, phase in enumerate(line["phases"]):
         ax.barh(0, phase["width"], left=phase["left"], color=shades[i % 3], edgecolor="white")
-        ax.text(
-            phase["left"] + 0.5,
-            0,
-            f"{phase['ordinal']}. {_wrap(phase['name'], 40)}",
-            fontsize=5.5,
-            va="center",
-        )
+        wide = phase["width"] >= WIDE_PHASE
+        name = f"{phase['ordinal']}. {_wrap(phase['name'], 40)}" if wide else str(phase["ordinal"])
+        ax.text(phase["left"] + 0.5, 0, name, fontsize=5.5, va="center")
     ax.axvline(line["today_at"], color="#b2182b", linewidth=1.5)
     ax.set_xlim(0, 100)
     ax.set_yticks([])
-    ax.set_xticks([0, 100], [line["start"], line["end"]], fontsize=7)
+    ends = [date.fromisoformat(line[key]) for key in ("start", "end")]
+    ax.set_xticks([0, 100], [day_text(day) for day in ends], fontsize=7)
     ax.set_title(viewer.gettext("Phases of the campaign"), fontsize=8, loc="left")
 
 
