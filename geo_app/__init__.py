@@ -24,6 +24,7 @@ def create_app(
     from geo_app.db import make_engine, resolve_database_url
     from geo_app.web import (
         auth,
+        briefings,
         campaign_map,
         compression,
         context,
@@ -66,6 +67,7 @@ def create_app(
     app.register_blueprint(field.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(briefings.bp)
     errors.register(app)
     compression.register(app)
     app.wsgi_app = tile_door.TileDoor(app, app.wsgi_app)  # type: ignore[method-assign]

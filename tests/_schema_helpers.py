@@ -56,6 +56,8 @@ EXPECTED_TABLES = frozenset(
         # Field capture (migration 0009): board checks and the receipts of field writes.
         "hotline_board_check",
         "write_receipt",
+        # Background jobs (migration 0010).
+        "job",
     }
 )
 

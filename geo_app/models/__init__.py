@@ -31,6 +31,7 @@ from geo_app.models.features import (
 )
 from geo_app.models.field import WriteReceipt
 from geo_app.models.indicators import COUNT_COLUMNS, Classification, Indicator
+from geo_app.models.jobs import JOB_STATES, Job
 from geo_app.models.meta import DataLoad
 from geo_app.models.sessions import AppSession, LoginFailure
 from geo_app.models.tiles import AdminUnitTile, LayerEdit, LayerVersion
@@ -39,6 +40,7 @@ from geo_app.models.users import Role, User
 __all__ = [
     "COUNT_COLUMNS",
     "GENESIS_HASH",
+    "JOB_STATES",
     "SRID",
     "VERDICTS",
     "AdminLevel",
@@ -67,6 +69,7 @@ __all__ = [
     "HotspotStatus",
     "HotspotStatusChange",
     "Indicator",
+    "Job",
     "LayerEdit",
     "LayerVersion",
     "LocationMethod",
