@@ -69,7 +69,8 @@ def new_page(paper: Paper) -> Figure:
     family = font_family()
     figure = Figure(figsize=paper.inches)
     figure.set_facecolor("white")
-    matplotlib.rcParams["font.family"] = family
+    # A glyph Noto Sans lacks (e.g. "≥") is drawn from DejaVu Sans, not as a box.
+    matplotlib.rcParams["font.family"] = [family, FALLBACK_FAMILY]
     matplotlib.rcParams["pdf.fonttype"] = 42
     return figure
 
