@@ -142,3 +142,21 @@ def test_admin_export_log_lists_exports(national_client: FlaskClient, app: Flask
     assert _get(national_client, "/admin/exports?page=x").status_code == 400
     commander = log_in(app.test_client(), "vinhlong")
     assert commander.get("/admin/exports").status_code == 403
+
+
+def test_an_area_outside_the_officers_scope_is_refused(app: Flask) -> None:
+    officer = log_in(app.test_client(), OFFICER)
+    before = _exports_logged(app)
+    refused = _get(officer, "/api/exports/hotspots?format=csv&generalised=1&area=86")
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == "địa bàn «86» nằm ngoài phạm vi của bạn"
+    assert _exports_logged(app) == before  # refused before anything was written or logged
+    own = _get(officer, "/api/exports/hotspots?format=csv&generalised=1&area=29410")
+    assert own.status_code == 200
+
+
+def _exports_logged(app: Flask) -> int:
+    with app.extensions["geo_app.engine"].connect() as connection:
+        return int(
+            connection.scalar(sa.text("SELECT count(*) FROM audit_log WHERE action = 'export'"))
+        )

@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from geo_app import clock, features
@@ -24,7 +25,10 @@ from geo_app.exports.formats import Format, get_format
 from geo_app.exports.shapefile import mapping_csv, short_names
 from geo_app.exports.writers import WRITERS, write_ogr
 from geo_app.layers.base import Lang, LayerQuery, requested_filters
+from geo_app.layers.filters import scope_filter
+from geo_app.models import AdminUnit
 from geo_app.services import audit
+from geo_app.services.accounts.scope import OutOfScope
 
 GENERALISED_MARK = "đã khái quát hóa"
 ACTION = "export"
@@ -143,12 +147,30 @@ def export(session: Session, asked: ExportRequest, workdir: Path) -> ExportFile:
                 f"format {fmt.name} holds one layer; for several use gpkg",
             )
         )
+    _check_scope(session, asked)
     plans = [plan(session, asked, name) for name in dict.fromkeys(asked.layers)]
     name = filename(asked, fmt)
     path = workdir / name
     rows = _write(session, fmt, plans, path, asked.lang)
     _log(session, asked, fmt, rows)
     return ExportFile(path, name, fmt.media_type, rows)
+
+
+def _check_scope(session: Session, asked: ExportRequest) -> None:
+    """An area outside the user's scope is refused (403), not answered with an empty file
+    that would look like "nothing there"."""
+    code, scope = asked.filters.area_code, asked.filters.scope_unit_id
+    if code is None or scope is None:
+        return
+    inside = sa.exists().where(AdminUnit.code == code, scope_filter(scope))
+    if not session.scalar(sa.select(inside)):
+        raise OutOfScope(
+            _say(
+                asked.lang,
+                f"địa bàn «{code}» nằm ngoài phạm vi của bạn",
+                f"area «{code}» is outside your scope",
+            )
+        )
 
 
 def _write(
