@@ -10,11 +10,15 @@ the demo flag. Fixed words go through the reader's ``gettext`` (Vietnamese by de
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextPath
 from sqlalchemy.orm import Session
 
 from geo_app import features
@@ -239,7 +243,7 @@ def draw_sheet(sheet: BriefingSheet, paper: Paper) -> Figure:
     legend_box = (0.76, 0.09, 0.22, 0.78) if landscape else (0.06, 0.07, 0.88, 0.19)
     draw_map(figure.add_axes(map_box), sheet)
     legend_ax = figure.add_axes(legend_box)
-    draw_legend(legend_ax, sheet.legend if landscape else sheet.legend[:1])
+    draw_legend(legend_ax, sheet.legend, columns=1 if landscape else len(sheet.legend))
     _footer(figure, sheet)
     return figure
 
@@ -254,11 +258,32 @@ def draw_map(ax: Any, sheet: BriefingSheet) -> None:
     north_arrow(ax, sheet.words.north)
 
 
+TITLE_SIZE, SMALLEST_TITLE = 18.0, 11.0
+TITLE_WIDTH = 0.72
+"""Of the sheet's width, what the title may take: the date and data month stand to its right."""
+
+
+def title_fit(title: str, figure: Figure) -> tuple[str, float]:
+    """The title and its size in points: 18 pt bold when it fits beside the date block, else
+    smaller, and past 11 pt on two lines, so a long campaign name never runs under the date or
+    off the sheet (measured with the print font's own outlines)."""
+    room = figure.get_figwidth() * 72 * TITLE_WIDTH
+    font = FontProperties(family=matplotlib.rcParams["font.family"], weight="bold")
+    width = TextPath((0, 0), title, size=TITLE_SIZE, prop=font).get_extents().width
+    size = TITLE_SIZE if width <= room else TITLE_SIZE * room / width
+    if size >= SMALLEST_TITLE:
+        return title, size
+    chars = max(20, int(len(title) * room / (width * SMALLEST_TITLE / TITLE_SIZE)))
+    return "\n".join(textwrap.wrap(title, chars)[:2]), SMALLEST_TITLE
+
+
 def _heading(figure: Figure, sheet: BriefingSheet) -> None:
     words = sheet.words
     figure.text(0.03, 0.965, words.kicker.upper(), fontsize=9, color="#555555", va="top")
-    figure.text(0.03, 0.945, sheet.title, fontsize=18, fontweight="bold", va="top")
-    figure.text(0.03, 0.905, sheet.subtitle, fontsize=10, va="top", wrap=True)
+    title, size = title_fit(sheet.title, figure)
+    figure.text(0.03, 0.945, title, fontsize=size, fontweight="bold", va="top")
+    drop = (title.count("\n") + 1) * size * 1.3 / (figure.get_figheight() * 72)
+    figure.text(0.03, 0.937 - drop, sheet.subtitle, fontsize=10, va="top", wrap=True)
     figure.text(0.97, 0.965, words.printed, fontsize=9, ha="right", va="top")
     figure.text(0.97, 0.94, words.data_month, fontsize=9, ha="right", va="top")
 

@@ -182,34 +182,63 @@ def north_arrow(ax: Axes, letter: str) -> None:
     )
 
 
-def draw_legend(ax: Axes, sections: Sequence[LegendSection]) -> None:
-    """The page's legend sections, one swatch and label a line, top down in ``ax``."""
+LEGEND_LINE_PT = 13.0  # a legend line: 8-9 pt type and the room between lines
+SWATCH_PT = 12.0
+
+
+def draw_legend(ax: Axes, sections: Sequence[LegendSection], columns: int = 1) -> None:
+    """The page's legend sections, one swatch and label a line, top down in ``ax``: in one
+    column beside a landscape map, side by side in ``columns`` below a portrait one. Lines
+    are spaced in points (not in fractions of the box), so type never overlaps; a legend
+    too long for its box is drawn closer."""
     ax.set_axis_off()
+    box = ax.get_position()
+    inches = ax.get_figure(root=True).get_size_inches()  # type: ignore[union-attr]
+    width_pt, height_pt = box.width * inches[0] * 72, box.height * inches[1] * 72
+    per_column = [sections[i::columns] for i in range(columns)]
+    lines = max(sum(2 + len(s.items) + (1 if s.subtitle else 0) for s in c) for c in per_column)
+    step = min(LEGEND_LINE_PT / height_pt, 0.98 / max(lines, 1))
+    swatch = SWATCH_PT / width_pt
+    for index, column in enumerate(per_column):
+        _legend_column(ax, column, index / columns, step, swatch)
+
+
+def _legend_column(
+    ax: Axes, sections: Sequence[LegendSection], x: float, step: float, swatch: float
+) -> None:
     at = ax.transAxes  # swatches drawn as markers must not move the text by autoscaling
-    lines = sum(1 + len(s.items) + (1 if s.subtitle else 0) for s in sections)
-    step = min(0.05, 0.98 / max(lines + len(sections), 1))
     y = 0.99
     for section in sections:
-        ax.text(0, y, section.title, fontsize=9, fontweight="bold", va="top", transform=at)
+        ax.text(x, y, section.title, fontsize=9, fontweight="bold", va="top", transform=at)
         y -= step
         if section.subtitle:
-            ax.text(0, y, section.subtitle, fontsize=7, style="italic", va="top", transform=at)
+            ax.text(x, y, section.subtitle, fontsize=7, style="italic", va="top", transform=at)
             y -= step
         for item in section.items:
-            _swatch(ax, item.colour, item.shape, item.hatch, y - step * 0.75, step * 0.6)
+            size = step * 0.6
+            _swatch(ax, item.colour, item.shape, item.hatch, (x, y - step * 0.75), (swatch, size))
             text = item.label if item.count is None else f"{item.label} ({item.count})"
-            ax.text(0.09, y, f"{item.glyph} {text}".strip(), fontsize=8, va="top", transform=at)
+            label = f"{item.glyph} {text}".strip()
+            ax.text(x + swatch * 1.5, y, label, fontsize=8, va="top", transform=at)
             y -= step
-        y -= step * 0.4
+        y -= step * 0.5
 
 
-def _swatch(ax: Axes, colour: str, kind: str, hatch: bool, y: float, size: float) -> None:
+def _swatch(
+    ax: Axes,
+    colour: str,
+    kind: str,
+    hatch: bool,
+    at: tuple[float, float],
+    size: tuple[float, float],
+) -> None:
+    (x, y), (width, height) = at, size
     edge = colour if kind in ("outline", "ring") else "#333333"
     face = "none" if kind in ("outline", "ring") else colour
     if kind in ("circle", "ring"):
         ax.scatter(
-            [0.03],
-            [y + size / 2],
+            [x + width / 2],
+            [y + height / 2],
             s=45,
             c=[face] if face != "none" else "none",
             edgecolors=edge,
@@ -219,9 +248,9 @@ def _swatch(ax: Axes, colour: str, kind: str, hatch: bool, y: float, size: float
         return
     ax.add_patch(
         Rectangle(
-            (0.0, y),
-            0.06,
-            size,
+            (x, y),
+            width,
+            height,
             facecolor=face,
             edgecolor=edge,
             hatch="///" if hatch else None,
