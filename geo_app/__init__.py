@@ -22,27 +22,7 @@ def create_app(
     from geo_app import i18n
     from geo_app.control_chars import install_log_escaping
     from geo_app.db import make_engine, resolve_database_url
-    from geo_app.web import (
-        auth,
-        briefings,
-        campaign_map,
-        compression,
-        context,
-        errors,
-        field,
-        field_api,
-        headers,
-        health,
-        indicators,
-        input_guard,
-        layers_api,
-        maps,
-        reports,
-        tile_door,
-        tiles,
-    )
-    from geo_app.web.exports import bp as exports_bp
-    from geo_app.web.summary_api import bp as summary_bp
+    from geo_app.web import compression, context, errors, headers, input_guard, tile_door, tiles
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -55,19 +35,7 @@ def create_app(
     i18n.init_app(app)
     url = database_url or resolve_database_url(settings)
     app.extensions["geo_app.engine"] = make_engine(url, connect_args={"connect_timeout": 5})
-    app.register_blueprint(health.bp)
-    app.register_blueprint(maps.bp)
-    app.register_blueprint(tiles.bp)
-    app.register_blueprint(layers_api.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(indicators.bp)
-    app.register_blueprint(field_api.bp)
-    app.register_blueprint(campaign_map.bp)
-    app.register_blueprint(summary_bp)
-    app.register_blueprint(field.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(exports_bp)
-    app.register_blueprint(briefings.bp)
+    _register_blueprints(app)
     errors.register(app)
     compression.register(app)
     app.wsgi_app = tile_door.TileDoor(app, app.wsgi_app)  # type: ignore[method-assign]
@@ -75,3 +43,39 @@ def create_app(
         tiles.start_warming(app)
     app.add_template_global(context.panel_words, "panel_words")
     return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every page and API of the app (``web/``), in one list."""
+    from geo_app.web import (
+        auth,
+        briefings,
+        campaign_map,
+        exports,
+        field,
+        field_api,
+        health,
+        indicators,
+        layers_api,
+        maps,
+        reports,
+        summary_api,
+        tiles,
+    )
+
+    for module in (
+        health,
+        maps,
+        tiles,
+        layers_api,
+        auth,
+        indicators,
+        field_api,
+        campaign_map,
+        summary_api,
+        field,
+        reports,
+        exports,
+        briefings,
+    ):
+        app.register_blueprint(module.bp)

@@ -150,7 +150,7 @@ def test_a_job_left_running_is_failed_at_start_up(empty_db: str, tmp_path: Path)
         waiting = jobs.enqueue(session, "unknown_kind", {}, user_id)
         session.execute(sa.update(Job).where(Job.id == stuck).values(state="running"))
     runner = jobs.Runner(engine, tmp_path, {})
-    assert runner.start() == 1
+    assert runner.start().result(timeout=30) == 1
     runner.wake().result(timeout=30)
     with session_scope(engine) as session:
         failed = session.get(Job, stuck)

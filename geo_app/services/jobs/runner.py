@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from geo_app.db import session_scope
 from geo_app.errors import GeoAppError
@@ -44,12 +45,21 @@ class Runner:
         self.handlers = dict(handlers)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo-app-jobs")
 
-    def start(self) -> int:
-        """Fail the jobs a dead process left running, then take up the queued ones; how many
-        were failed."""
-        with session_scope(self.engine) as session, session.begin():
-            interrupted = store.recover_interrupted(session)
-        self.wake()
+    def start(self) -> Future[int]:
+        """On the worker thread: fail the jobs a dead process left running, then take up the
+        queued ones; the future gives how many were failed. Nothing here touches the database
+        on the caller's thread, so an app starts (and /healthz answers 503) while PostgreSQL
+        is down; the recovery is then logged and the queue waits for the next job."""
+        return self._executor.submit(self._recover_and_drain)
+
+    def _recover_and_drain(self) -> int:
+        try:
+            with session_scope(self.engine) as session, session.begin():
+                interrupted = store.recover_interrupted(session)
+        except SQLAlchemyError:
+            log.exception("jobs: could not recover interrupted jobs (database unreachable?)")
+            return 0
+        self.drain()
         return interrupted
 
     def wake(self) -> Future[int]:
