@@ -144,11 +144,14 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
-def exports_section(url: str) -> list[tuple[str, str]]:
-    """Every (layer, format) through geo_app and through ogr2ogr, side by side."""
+def exports_section(url: str, only: str | None = None) -> list[tuple[str, str]]:
+    """Every (layer, format) through geo_app and through ogr2ogr, side by side (``only``:
+    one ``layer:format``)."""
     figures: list[tuple[str, str]] = []
     for layer in LAYERS:
         for fmt in FORMATS:
+            if only and only != f"{layer}:{fmt}":
+                continue
             with TemporaryDirectory() as scratch:
                 ours = _measure([sys.executable, __file__, "--child", url, layer, fmt, scratch])
                 driver, ext, options = OGR[fmt]
@@ -199,6 +202,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--drop", action="store_true", help="remove the scratch database")
+    parser.add_argument("--only", metavar="LAYER:FORMAT", help="one export, no briefings")
     parser.add_argument("--child", nargs=4, metavar=("URL", "LAYER", "FORMAT", "DIR"))
     parser.add_argument("--build", metavar="ADMIN_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -219,7 +223,9 @@ def main() -> None:
     command = [sys.executable, __file__, "--build", admin] + (["--rebuild"] if args.rebuild else [])
     url = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()[-1]
     print("1. exports (geo_app vs ogr2ogr, whole country, national scope)")
-    exports_section(url)
+    exports_section(url, args.only)
+    if args.only:
+        return
     print("2. briefings")
     for name, value in briefings_section():
         print(f"  {name:<22} {value}")
