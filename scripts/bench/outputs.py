@@ -238,7 +238,7 @@ def main() -> None:
         return
     print("2. briefings")
     for name, value in briefings_section():
-        print(f"  {name:<22} {value}")
+        print(f"  {name:<46} {value}")
 
 
 if __name__ == "__main__":
