@@ -249,3 +249,29 @@ def test_export_columns_follow_the_field_flags() -> None:
     assert "case_ref" not in plain  # sensitive and not flagged exported
     assert "unit_name" not in plain and "kind_label" in plain
     assert general[-1] == "watermark" and "case_ref" not in general
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None or value != value else str(value)  # NaN and NaT are empty
+
+
+def test_geopackage_values_match_the_csv_and_keep_a_spatial_index(
+    demo_session: Session, tmp_path: Path
+) -> None:
+    """The GeoPackage (Arrow batches into GDAL) and the CSV (rows written here) carry the same
+    values, nulls included, and the GeoPackage still has its R-tree."""
+    gpkg = export(demo_session, _asked(("hotspots",), "gpkg", area_code=PROVINCE), tmp_path)
+    table = export(demo_session, _asked(("hotspots",), "csv", area_code=PROVINCE), tmp_path)
+    ours = pyogrio.read_dataframe(gpkg.path).drop(columns="geometry")
+    theirs = pyogrio.read_dataframe(table.path, **OPEN_OPTIONS["csv"])
+    assert list(ours.columns) == [c for c in theirs.columns if c not in ("lon", "lat", "geometry")]
+    assert ours["cleared_on"].isna().any() and ours["cleared_on"].notna().any()
+    for name in ours.columns:
+        written = [_cell(v).removesuffix(" 00:00:00") for v in ours[name]]
+        as_text = [_cell(v) for v in theirs[name]]
+        if ours[name].dtype == bool:
+            written = ["1" if v == "True" else "0" for v in written]
+            as_text = ["1" if v in ("1", "True", "true") else "0" for v in as_text]
+        assert written == as_text, name
+    extensions = pyogrio.raw.read(gpkg.path, sql="SELECT extension_name FROM gpkg_extensions")
+    assert "gpkg_rtree_index" in list(extensions[3][0])

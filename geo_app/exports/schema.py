@@ -149,6 +149,41 @@ def chunks(
     stmt = sa.select(*values, *_shaped(plan.spec, geom, form)).order_by(inner.c[plan.spec.id_field])
     # A whole-layer read is one long query: JIT compiling it cost ~1.3 s of ~3 s (100,000
     # hotspots) and saves nothing on a plan this shape.
-    session.execute(sa.text("SET LOCAL jit = off"))
-    result = session.execute(stmt, execution_options={"yield_per": size})
-    yield from result.partitions()
+    connection = session.connection()
+    connection.execute(sa.text("SET LOCAL jit = off"))
+    yield from _fetched(connection, stmt, size)
+
+
+PLAIN_RESULTS = (sa.String, sa.Integer, sa.Numeric, sa.Date, sa.Boolean, sa.types.NullType)
+"""Column types whose values psycopg2 gives as SQLAlchemy would, so their rows may skip
+SQLAlchemy's result machinery (not an Enum, which may give Python enums, nor a Float, which
+SQLAlchemy turns from Decimal into float)."""
+
+
+def _plain(kind: Any) -> bool:
+    return isinstance(kind, PLAIN_RESULTS) and not isinstance(kind, sa.Enum | sa.Float)
+
+
+def _fetched(connection: sa.Connection, stmt: sa.Select[Any], size: int) -> Iterator[Sequence[Any]]:
+    """The statement's rows as plain tuples from a named (server-side) psycopg2 cursor.
+
+    Why not SQLAlchemy's rows: making 100,000 of them cost ~1 s of a ~2.5 s GeoPackage export.
+    The parameters stay bound (psycopg2 quotes and types them); a statement whose parameters
+    or columns need SQLAlchemy's own processing is read through SQLAlchemy instead.
+    """
+    dialect = connection.dialect
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    binds = [bind.type.dialect_impl(dialect) for bind in compiled.binds.values()]
+    plain = not any(impl.bind_processor(dialect) for impl in binds) and all(
+        _plain(column.type) for column in stmt.selected_columns
+    )
+    if not plain:
+        yield from connection.execute(stmt, execution_options={"yield_per": size}).partitions()
+        return
+    cursor = connection.connection.cursor(name="geo_app_export")
+    try:
+        cursor.execute(compiled.string, compiled.construct_params())
+        while rows := cursor.fetchmany(size):
+            yield rows
+    finally:
+        cursor.close()
