@@ -77,7 +77,7 @@ TILE_LOGGED = (
 )
 EXTRA_EDIT_TRIGGERS = {
     f"admin_unit_classification_edit_{e}" for e in ("insert", "update", "delete")
-}
+} | {"admin_unit_area"}  # the stored area (0012)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from geoalchemy2 import Geography
 from sqlalchemy.orm import aliased
 
 from geo_app import clock, urls
@@ -87,7 +86,6 @@ def _columns(request: LayerQuery, parent: Any, link_prefix: str | None) -> list[
         geom = sa.func.ST_Multi(
             sa.func.ST_SimplifyPreserveTopology(AdminUnit.geom, request.simplify_degrees)
         )
-    area = sa.func.ST_Area(sa.cast(AdminUnit.geom, Geography)) / 1e6
     population_note = sa.case(
         (AdminUnit.population.is_(None), None),
         (AdminUnit.population_is_estimate, sa.literal("ước tính / estimate")),
@@ -106,7 +104,7 @@ def _columns(request: LayerQuery, parent: Any, link_prefix: str | None) -> list[
         AdminUnit.population,
         AdminUnit.population_is_estimate,
         population_note.label("population_note"),
-        sa.func.round(sa.cast(area, sa.Numeric), 2).label("area_km2"),
+        AdminUnit.area_km2,
         AdminUnit.valid_from,
         AdminUnit.valid_to,
         AdminUnit.is_demo,

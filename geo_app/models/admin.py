@@ -77,6 +77,8 @@ class AdminUnit(DemoMixin, Base):
     population_source: Mapped[str | None]
     households: Mapped[int | None] = mapped_column(Integer)
     geom: Mapped[GeometryValue] = mapped_column(geometry("MULTIPOLYGON"))
+    area_km2: Mapped[Decimal | None] = mapped_column(Numeric)
+    """Geodesic, 2 decimals; set by the database whenever ``geom`` is written (migration 0012)."""
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]
     source: Mapped[str]
