@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from _browser import assert_local, open_page
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from geo_app.services.campaigns import campaign_by_code
@@ -107,7 +107,7 @@ def test_the_keys_step_through_the_campaign_targets(
     counter_is(page, "1/21")
     assert_caption(page, steps[0])
     page.wait_for_function(f"(n) => ({VIEW})(n)[2] > {cover[2]}", arg=name)
-    assert page.evaluate(IN_VIEW, [name, steps[0]["bounds"]])
+    page.wait_for_function(f"([n, b]) => ({IN_VIEW})([n, b])", arg=[name, steps[0]["bounds"]])
     assert page.url.endswith("#1")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
@@ -123,7 +123,7 @@ def test_the_keys_step_through_the_campaign_targets(
     name = steps_of(page)["map"]  # folium names the map anew on every render
     counter_is(page, "3/21")
     assert_caption(page, steps[2])
-    assert page.evaluate(IN_VIEW, [name, steps[2]["bounds"]])
+    page.wait_for_function(f"([n, b]) => ({IN_VIEW})([n, b])", arg=[name, steps[2]["bounds"]])
     page.keyboard.press("ArrowLeft")
     counter_is(page, "2/21")
     page.click("#present-next")
@@ -134,7 +134,8 @@ def test_the_keys_step_through_the_campaign_targets(
     page.keyboard.press("End")
     counter_is(page, "Tổng quan")
     assert not page.url.endswith("#2") and "#" not in page.url
-    assert page.evaluate(VIEW, name)[2] <= cover[2]
+    # back to the cover's zoom once the zoom animation ends
+    page.wait_for_function(f"(n) => ({VIEW})(n)[2] <= {cover[2]}", arg=name)
     page.keyboard.press("Home")
     counter_is(page, "Tổng quan")
     assert page.is_disabled("#present-prev")
@@ -157,7 +158,7 @@ def test_full_screen_on_a_click_and_the_way_in(
     assert "present=1" in page.url
     page.click("#present-fullscreen")
     page.wait_for_function("() => document.fullscreenElement !== null")
-    assert page.get_attribute("#present-fullscreen", "aria-pressed") == "true"
+    expect(page.locator("#present-fullscreen")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("ArrowRight")
     counter_is(page, "1/21")
     assert_chrome(page)
