@@ -298,3 +298,15 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def tra_vinh(demo_db: str) -> int:
+    """The id of the demo's Trà Vinh 2025 campaign (21 targets)."""
+    from geo_app.services.campaigns import campaign_by_code
+
+    engine = sa.create_engine(demo_db, poolclass=sa.NullPool)
+    with Session(engine) as session:
+        campaign_id = campaign_by_code(session, "tra-vinh-2025").id
+    engine.dispose()
+    return campaign_id

@@ -4,24 +4,10 @@ ends in a download link to the PDF. No CSP violation, nothing fetched from outsi
 
 from __future__ import annotations
 
-import pytest
-import sqlalchemy as sa
 from _browser import assert_local, open_page
 from playwright.sync_api import Browser
-from sqlalchemy.orm import Session
-
-from geo_app.services.campaigns import campaign_by_code
 
 COMMUNE = "29410"
-
-
-@pytest.fixture(scope="module")
-def tra_vinh(demo_db: str) -> int:
-    engine = sa.create_engine(demo_db, poolclass=sa.NullPool)
-    with Session(engine) as session:
-        campaign_id = campaign_by_code(session, "tra-vinh-2025").id
-    engine.dispose()
-    return campaign_id
 
 
 def test_the_print_button_gives_the_commune_map(browser: Browser, live_url: str) -> None:

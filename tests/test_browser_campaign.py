@@ -8,15 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
 from _browser import PageWatch, assert_local
 from conftest import browser_log_in
 from playwright.sync_api import Browser, Page
-from sqlalchemy.orm import Session
 
 from geo_app.layers.campaign_progress import NOT_EVALUATED, PROGRESS_COLOURS, SHARE_STEPS
-from geo_app.services.campaigns import campaign_by_code
 
 GREY = PROGRESS_COLOURS[NOT_EVALUATED]
 SHARES = [PROGRESS_COLOURS[name] for _, _, name in SHARE_STEPS]
@@ -47,15 +43,6 @@ INSIDE_A_TARGET = """(colours) => {
   }
   throw new Error("no target polygon to click");
 }"""
-
-
-@pytest.fixture(scope="module")
-def tra_vinh(demo_db: str) -> int:
-    engine = sa.create_engine(demo_db, poolclass=sa.NullPool)
-    with Session(engine) as session:
-        campaign_id = campaign_by_code(session, "tra-vinh-2025").id
-    engine.dispose()
-    return campaign_id
 
 
 def _logged_in_page(browser: Browser, live_url: str, width: int, height: int) -> Page:

@@ -10,13 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-import sqlalchemy as sa
 from _browser import assert_local, open_page
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy.orm import Session
-
-from geo_app.services.campaigns import campaign_by_code
 
 VIEW = """(name) => {
   const m = window[name], c = m.getCenter();
@@ -35,15 +30,6 @@ SHOWN = """(selector) => {
 """Whether an element is on screen and on top at its centre (nothing covers it)."""
 IN_VIEW = """([name, b]) => window[name].getBounds().contains(
   L.latLngBounds([b[0], b[1]], [b[2], b[3]]).getCenter())"""
-
-
-@pytest.fixture(scope="module")
-def tra_vinh(demo_db: str) -> int:
-    engine = sa.create_engine(demo_db, poolclass=sa.NullPool)
-    with Session(engine) as session:
-        campaign_id = campaign_by_code(session, "tra-vinh-2025").id
-    engine.dispose()
-    return campaign_id
 
 
 def steps_of(page: Page) -> dict[str, Any]:

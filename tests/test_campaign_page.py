@@ -67,15 +67,6 @@ def page_config(html: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def tra_vinh(demo_db: str) -> int:
-    engine = sa.create_engine(demo_db, poolclass=sa.NullPool)
-    with Session(engine) as session:
-        campaign_id = campaign_by_code(session, "tra-vinh-2025").id
-    engine.dispose()
-    return campaign_id
-
-
-@pytest.fixture(scope="module")
 def hoc_mon(demo_db: str) -> int:
     engine = sa.create_engine(demo_db, poolclass=sa.NullPool)
     with Session(engine) as session:

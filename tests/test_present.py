@@ -9,7 +9,6 @@ import re
 from datetime import date
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from conftest import log_in
 from flask import Flask
@@ -19,19 +18,10 @@ from sqlalchemy.orm import Session
 from geo_app.domain.vocabulary import RANKED_CLASSES
 from geo_app.layers.campaign_progress import PROGRESS_COLOURS, progress_class
 from geo_app.layers.vocab import label
-from geo_app.services.campaigns import campaign_by_code, target_progress
+from geo_app.services.campaigns import target_progress
 
 DECEMBER = date(2025, 12, 31)
 VERDICTS = {"met", "not_met", "insufficient_data", "not_checked"}
-
-
-@pytest.fixture(scope="module")
-def tra_vinh(demo_db: str) -> int:
-    engine = sa.create_engine(demo_db, poolclass=sa.NullPool)
-    with Session(engine) as session:
-        campaign_id = campaign_by_code(session, "tra-vinh-2025").id
-    engine.dispose()
-    return campaign_id
 
 
 def steps_of(html: str) -> dict[str, Any]:

@@ -45,6 +45,9 @@ class TileDoor:
         self.app = app
         self.inner = inner
         self.served = 0  # tiles answered here (the tests check the door is taken)
+        # Flask's own cookie reader, made once (Flask makes it anew for every request).
+        self._serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        self._lifetime = int(app.permanent_session_lifetime.total_seconds())
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         found = self._plain(environ)
@@ -99,12 +102,10 @@ class TileDoor:
             morsel = SimpleCookie(cookie_header).get(self.app.config["SESSION_COOKIE_NAME"])
         except CookieError:
             return None
-        serializer = self.app.session_interface.get_signing_serializer(self.app)  # type: ignore[attr-defined]
-        if morsel is None or serializer is None:
+        if morsel is None or self._serializer is None:
             return None
-        lifetime = int(self.app.permanent_session_lifetime.total_seconds())
         try:
-            data = serializer.loads(morsel.value, max_age=lifetime)
+            data = self._serializer.loads(morsel.value, max_age=self._lifetime)
         except Exception:  # a bad or old cookie: Flask treats it as none
             return None
         found = data.get(SESSION_KEY) if isinstance(data, dict) else None
