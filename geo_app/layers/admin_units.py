@@ -48,6 +48,11 @@ TILE_ZOOMS = {
 }
 TILE_PROPERTIES = ("code", "name", "kind", "link")
 
+# Aliases of the unit table are made once: making one (its geometry and key columns proxied)
+# costs milliseconds, which every page paid several times over when each query made its own.
+_ANCESTORS = (aliased(AdminUnit), aliased(AdminUnit), aliased(AdminUnit))
+_AREA_UNIT = aliased(AdminUnit)
+
 
 def in_force(unit: Any, on: date) -> sa.ColumnElement[bool]:
     """The version of a unit (the model or an alias of it) valid on ``on``; valid_to excluded."""
@@ -59,7 +64,7 @@ def in_force(unit: Any, on: date) -> sa.ColumnElement[bool]:
 def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
     def build(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         on = request.as_of or clock.today()
-        parent, grand, great = aliased(AdminUnit), aliased(AdminUnit), aliased(AdminUnit)
+        parent, grand, great = _ANCESTORS
         stmt: sa.Select[*tuple[Any, ...]] = (
             sa.select(*_columns(request, parent, link_prefix))
             .outerjoin(parent, parent.id == AdminUnit.parent_id)
@@ -116,7 +121,7 @@ def _columns(request: LayerQuery, parent: Any, link_prefix: str | None) -> list[
 def _in_area(code: str, on: date, ancestors: tuple[Any, ...]) -> list[sa.ColumnElement[bool]]:
     """Units of the area ``code``: the spatial test lets the GiST index pick the candidates;
     the parent chain then says which of them really belong to the area."""
-    area_unit = aliased(AdminUnit)
+    area_unit = _AREA_UNIT
     area_geom = (
         sa.select(area_unit.geom)
         .where(area_unit.code == code, in_force(area_unit, on))

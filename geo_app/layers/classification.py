@@ -39,6 +39,11 @@ from geo_app.layers.filters import scope_filter
 from geo_app.layers.vocab import label_sql
 from geo_app.models import AdminUnit, Classification
 
+# Aliases of the unit table are made once: making one (its geometry and key columns proxied)
+# costs milliseconds, which every page paid several times over when each query made its own.
+_ANCESTORS = (aliased(AdminUnit), aliased(AdminUnit), aliased(AdminUnit))
+_AREA = aliased(AdminUnit)
+
 CLASSES: tuple[str, ...] = MAP_CLASSES
 """Legend order: the five classes from the most serious, then the two kinds of "unknown"."""
 CLASS_COLOURS: dict[str, str] = CLASSIFICATION_CLASSES.colours
@@ -168,7 +173,7 @@ def class_sql(latest: Any) -> sa.ColumnElement[str]:
 
 def _in_area(code: str, on: date, parent: Any, grand: Any, great: Any) -> sa.ColumnElement[bool]:
     """The unit ``code`` (its version in force on ``on``) and the units under it."""
-    area = aliased(AdminUnit)
+    area = _AREA
     area_geom = (
         sa.select(area.geom).where(area.code == code, in_force(area, on)).limit(1).scalar_subquery()
     )
@@ -186,9 +191,7 @@ def _in_area(code: str, on: date, parent: Any, grand: Any, great: Any) -> sa.Col
 
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
     on = request.as_of or clock.today()
-    parent = aliased(AdminUnit)
-    grand = aliased(AdminUnit)
-    great = aliased(AdminUnit)
+    parent, grand, great = _ANCESTORS
     latest = latest_classification(AdminUnit, on)
     level = sa.cast(AdminUnit.level, sa.String)
     klass = class_sql(latest)
@@ -244,9 +247,7 @@ def months_query(
     """The months (newest first) with a stored classification of a unit in the area, while the
     area's version was in force (``window`` = its valid_from, valid_to), inside the scope."""
     valid_from, valid_to = window
-    parent = aliased(AdminUnit)
-    grand = aliased(AdminUnit)
-    great = aliased(AdminUnit)
+    parent, grand, great = _ANCESTORS
     stmt = (
         sa.select(Classification.month)
         .join(AdminUnit, AdminUnit.id == Classification.admin_unit_id)

@@ -20,6 +20,10 @@ from geo_app.errors import NotFound
 from geo_app.layers.admin_units import in_force
 from geo_app.models import AdminUnit
 
+# Aliases of the unit table are made once: making one (its geometry and key columns proxied)
+# costs milliseconds, which every page paid several times over when each query made its own.
+_ANCESTORS = (aliased(AdminUnit), aliased(AdminUnit), aliased(AdminUnit))
+
 MIN_OVERLAY_SHARE = 0.005
 """An overlay ignores slivers below this share of the old unit (coarse old boundaries)."""
 
@@ -65,9 +69,7 @@ class Successor:
 def version_for_page(session: Session, code: str, level: str, on: date) -> UnitVersion:
     """The version of ``code`` at ``level`` in force on ``on``, else today, else the latest."""
     today = clock.today()
-    parent = aliased(AdminUnit)
-    grand = aliased(AdminUnit)
-    great = aliased(AdminUnit)
+    parent, grand, great = _ANCESTORS
     chain = (parent, grand, great)
     province_code = sa.case(
         *((sa.cast(unit.level, sa.String) == "province", unit.code) for unit in chain)

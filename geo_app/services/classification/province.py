@@ -36,6 +36,10 @@ from geo_app.rules import load_classification
 from geo_app.services import audit
 from geo_app.services.classification.derived import DerivedInputs, inputs_for_units
 
+# Aliases of the unit table are made once: making one (its geometry and key columns proxied)
+# costs milliseconds, which every page paid several times over when each query made its own.
+_DISTRICT = aliased(AdminUnit)
+
 CLASSES: tuple[str, ...] = STORED_CLASSES
 """Every class a commune can be given, in legend order: type_1 … drug_free, insufficient_data."""
 
@@ -131,7 +135,7 @@ def province_in_force(session: Session, province_code: str, on: date) -> AdminUn
 
 def communes_of(session: Session, province: AdminUnit, on: date) -> list[Commune]:
     """Communes in force on ``on`` under the province, directly or through a district."""
-    district = aliased(AdminUnit)
+    district = _DISTRICT
     rows = session.execute(
         sa.select(AdminUnit.id, AdminUnit.code, AdminUnit.name, AdminUnit.population)
         .outerjoin(district, district.id == AdminUnit.parent_id)
