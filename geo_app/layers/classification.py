@@ -189,6 +189,13 @@ def _in_area(code: str, on: date, parent: Any, grand: Any, great: Any) -> sa.Col
     )
 
 
+def _classified_by(on: date) -> sa.Exists:
+    """The unit has a stored classification of a month on or before ``on``."""
+    return sa.exists().where(
+        Classification.admin_unit_id == AdminUnit.id, Classification.month <= on
+    )
+
+
 def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
     on = request.as_of or clock.today()
     parent, grand, great = _ANCESTORS
@@ -226,7 +233,9 @@ def _query(request: LayerQuery) -> sa.Select[*tuple[Any, ...]]:
         .outerjoin(latest, sa.true())
         .where(
             level.in_(("commune", "hamlet", "residential_group")),
-            sa.or_(level == "commune", latest.c["class"].is_not(None)),
+            # A sub-unit shows once classified; asked of the unit itself, so the parent chain
+            # and the latest row are read only for the rows shown (not every hamlet of the area).
+            sa.or_(level == "commune", _classified_by(on)),
             in_force(AdminUnit, on),
             scope_filter(request.scope_unit_id, AdminUnit),
         )
