@@ -58,6 +58,10 @@ class Settings:
     relapse_radius_m: float = RELAPSE_RADIUS_M
     """A new hotspot this close (metres, geodesic) to a cleared one is flagged as a relapse
     candidate (``GEO_APP_RELAPSE_RADIUS_M``, default 300)."""
+    read_database_url: str | None = None
+    """``GEO_APP_READ_DATABASE_URL``: a streaming replica (the app role's login) that serves the
+    reads that dominate (tiles, the features API, exports, OGC); unset, the primary serves all.
+    Which reads go there, and why the rest do not: ``web/context.py``."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -81,6 +85,7 @@ class Settings:
             superuser_database_url=env.get("GEO_APP_DB_SUPERUSER_URL") or None,
             audit_key=env.get("GEO_APP_AUDIT_KEY") or _state_secret(state, "audit_key"),
             relapse_radius_m=_positive(env, "GEO_APP_RELAPSE_RADIUS_M", RELAPSE_RADIUS_M),
+            read_database_url=env.get("GEO_APP_READ_DATABASE_URL") or None,
         )
 
     @property

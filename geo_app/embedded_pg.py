@@ -254,12 +254,51 @@ class EmbeddedCluster:
         return True
 
     def start(self) -> ClusterInfo:
-        """Start the cluster (creating it first if needed) and make sure of its roles."""
+        """Start the cluster (creating it first if needed) and make sure of its roles (a
+        standby's come from its primary: it takes no writes)."""
         with self._lock():
             self.init()
             info = self.info() or self._start_server()
-            provision_roles(info.url("postgres"), {r: info.passwords[r] for r in ROLES})
+            if not self.is_standby():
+                provision_roles(info.url("postgres"), {r: info.passwords[r] for r in ROLES})
             return info
+
+    def is_standby(self) -> bool:
+        """Whether this cluster is a streaming replica (``pg_basebackup -R`` wrote the signal)."""
+        return (self.data_dir / "standby.signal").is_file()
+
+    def make_standby(self, state_dir: Path) -> EmbeddedCluster:
+        """A streaming replica of this running cluster under ``state_dir``, not started yet
+        (``start`` runs it on a port of its own, read-only, replaying the primary's WAL).
+
+        A base backup with ``-R`` (the standby signal and ``primary_conninfo``, its password in
+        a private passfile beside the data); the roles and passwords come with the copy, so the
+        secret file is copied too. The cluster's defaults already allow it (``wal_level =
+        replica``, ten WAL senders, initdb's ``host replication`` lines for 127.0.0.1). No
+        replication slot: a standby left behind must not make the primary keep WAL forever.
+        """
+        info = self.info()
+        if info is None:
+            raise EmbeddedDatabaseError("start the cluster before making a standby of it")
+        standby = EmbeddedCluster(state_dir, self.bindir)
+        if standby.is_initialised():
+            raise EmbeddedDatabaseError(f"{standby.data_dir} already holds a cluster")
+        for path in (standby.base, standby.socket_dir):
+            path.mkdir(parents=True, exist_ok=True)
+            self._own(path)
+        passfile = standby.base / "primary.pgpass"
+        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"127.0.0.1:{info.port}:*:{SUPERUSER}:{info.passwords[SUPERUSER]}\n")
+        self._own(passfile)
+        conninfo = f"host=127.0.0.1 port={info.port} user={SUPERUSER} passfile={passfile}"
+        self._run(
+            [self._bin("pg_basebackup"), "-D", str(standby.data_dir), "-R", "-X", "stream"]
+            + ["-c", "fast", "-w", "-d", conninfo],
+            timeout=1800,
+        )
+        _write_secret(standby.secret_file, json.loads(self.secret_file.read_text()))
+        return standby
 
     def _start_server(self) -> ClusterInfo:
         """Start the server on a free port; the caller holds the lock."""

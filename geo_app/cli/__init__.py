@@ -1,6 +1,7 @@
 """The ``geo-app`` command: one module per area registers its commands on ``main``."""
 
 from geo_app.cli import (  # noqa: F401  (registers commands)
+    backup,
     campaigns,
     classify,
     data,

@@ -133,8 +133,11 @@ def plan(session: Session, asked: ExportRequest, name: str) -> schema.Plan:
     return schema.Plan(spec, query, cols, asked.generalised, watermark(asked))
 
 
-def export(session: Session, asked: ExportRequest, workdir: Path) -> ExportFile:
-    """Write the export into ``workdir`` and log it (the caller commits the audit row)."""
+def export(
+    session: Session, asked: ExportRequest, workdir: Path, *, log_to: Session | None = None
+) -> ExportFile:
+    """Write the export into ``workdir`` and log it (the caller commits the audit row) in
+    ``log_to`` when the rows are read elsewhere (a replica, which takes no writes)."""
     fmt = get_format(asked.format, asked.lang)
     authorise(asked)
     if not asked.layers:
@@ -152,7 +155,7 @@ def export(session: Session, asked: ExportRequest, workdir: Path) -> ExportFile:
     name = filename(asked, fmt)
     path = workdir / name
     rows = _write(session, fmt, plans, path, asked.lang)
-    _log(session, asked, fmt, rows)
+    _log(log_to or session, asked, fmt, rows)
     return ExportFile(path, name, fmt.media_type, rows)
 
 

@@ -1,4 +1,21 @@
-"""Request-side helpers shared by the blueprints: the engine, settings and the page language."""
+"""Request-side helpers shared by the blueprints: the engines, settings and the page language.
+
+Which database a read goes to (``GEO_APP_READ_DATABASE_URL``, a streaming replica): the reads
+that dominate and need not see the reader's own last write go to the replica: tiles
+(:func:`on_replica_connection`), the features API, exports' rows and the OGC API
+(:func:`replica_session`). Everything else stays on the primary (:func:`engine`,
+:func:`read_session`, :func:`on_bare_connection`): every write and what it reads back (field
+writes, indicators, targets, accounts), the login and session check (it writes the session's
+last use and must see a logout or a deactivation at once), the pages a user opens right after a
+write, jobs and the audit log (an export's audit row too). A replica lags by a moment, so a
+read routed there may miss a write of the last second, never see a row that was not committed.
+Tiles stay right under lag because a tile's data and its layers' versions come from one snapshot
+of the one server that drew it: a tile is "fresh" (cached an hour) only when its own version is
+the one the page asked for (``?v=``, read on the primary by the page), so a lagging replica's
+older tile is sent "revalidate" with its content ETag and is replaced once the replica has
+caught up. Without the setting every helper here returns the primary's engine or pool: no
+extra pool, the app as before.
+"""
 
 from __future__ import annotations
 
@@ -37,31 +54,74 @@ def bare_engine() -> Engine:
     the database dropped is noticed on use (:func:`on_bare_connection` asks again). The most
     recently used connection is taken first, so a quiet server reuses one warm backend.
     """
-    found = current_app.extensions.get("geo_app.bare_engine")
+    return _bare_pool(
+        "geo_app.bare_engine", lambda: engine().url.render_as_string(hide_password=False)
+    )
+
+
+def _bare_pool(key: str, url: Callable[[], str], application: str | None = None) -> Engine:
+    """The bare pool kept under ``key`` (made on first use from ``url()``)."""
+    found = current_app.extensions.get(key)
     if found is None:
-        url = engine().url.render_as_string(hide_password=False)
+        options: dict[str, Any] = {"connect_timeout": 5}
+        if application:
+            options["application_name"] = application
         made = make_engine(
-            url,
+            url(),
             pool_pre_ping=False,
             isolation_level="AUTOCOMMIT",
             pool_reset_on_return=None,
             pool_use_lifo=True,
-            connect_args={"connect_timeout": 5},
+            connect_args=options,
         )
-        found = current_app.extensions.setdefault("geo_app.bare_engine", made)
+        found = current_app.extensions.setdefault(key, made)
     return cast(Engine, found)
 
 
 def on_bare_connection(read: Callable[[Connection], T]) -> T:
     """Run ``read`` on a bare connection; once more if the pool's connection was dropped."""
+    return _on_connection(bare_engine, read)
+
+
+def _on_connection(pool: Callable[[], Engine], read: Callable[[Connection], T]) -> T:
     try:
-        with bare_engine().connect() as connection:
+        with pool().connect() as connection:
             return read(connection)
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
-    with bare_engine().connect() as connection:  # SQLAlchemy has renewed the pool by now
+    with pool().connect() as connection:  # SQLAlchemy has renewed the pool by now
         return read(connection)
+
+
+REPLICA_APPLICATION = "geo_app replica reads"
+"""``application_name`` of the replica's connections (seen in its ``pg_stat_activity``)."""
+
+
+def read_engine() -> Engine:
+    """The replica's engine for the reads routed there (module docstring), else the primary's."""
+    url = settings().read_database_url
+    if url is None:
+        return engine()
+    found = current_app.extensions.get("geo_app.read_engine")
+    if found is None:
+        options = {"connect_timeout": 5, "application_name": REPLICA_APPLICATION}
+        made = make_engine(url, connect_args=options)
+        found = current_app.extensions.setdefault("geo_app.read_engine", made)
+    return cast(Engine, found)
+
+
+def bare_read_engine() -> Engine:
+    """The replica's bare pool (as :func:`bare_engine`) for tiles; the primary's without one."""
+    url = settings().read_database_url
+    if url is None:
+        return bare_engine()
+    return _bare_pool("geo_app.bare_read_engine", lambda: url, REPLICA_APPLICATION)
+
+
+def on_replica_connection(read: Callable[[Connection], T]) -> T:
+    """:func:`on_bare_connection` on the replica's bare pool (the primary's without one)."""
+    return _on_connection(bare_read_engine, read)
 
 
 def settings() -> Settings:
@@ -72,6 +132,18 @@ def settings() -> Settings:
 def read_session() -> Iterator[Session]:
     """A session for reading; nothing it does is committed."""
     with session_scope(engine()) as session:
+        yield session
+
+
+@contextmanager
+def replica_session(primary: Session | None = None) -> Iterator[Session]:
+    """A session for the reads routed to the replica (module docstring); without one, a
+    primary's session, ``primary`` itself when given (a view that also writes keeps its one
+    connection). Never write through it: a replica refuses writes."""
+    if primary is not None and settings().read_database_url is None:
+        yield primary
+        return
+    with session_scope(read_engine()) as session:
         yield session
 
 

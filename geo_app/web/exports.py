@@ -28,7 +28,7 @@ from geo_app.layers.base import LayerQuery
 from geo_app.models import Role
 from geo_app.web.access import account, require_login
 from geo_app.web.auth import current_user, roles_required
-from geo_app.web.context import engine, lang, month_as_of, read_session
+from geo_app.web.context import engine, lang, month_as_of, read_session, replica_session
 
 bp = Blueprint("exports", __name__)
 require_login(bp)
@@ -56,12 +56,13 @@ def several_layers() -> BaseResponse:
 
 
 def _send(layers: tuple[str, ...]) -> BaseResponse:
-    """Write the export in a scratch folder, log it, and send it as an attachment."""
+    """Write the export in a scratch folder (its rows read from the replica, if any), log it
+    on the primary, and send it as an attachment."""
     asked = _asked(layers)
     workdir = Path(tempfile.mkdtemp(prefix="geo_app_export_"))
     try:
-        with session_scope(engine()) as session:
-            done = export(session, asked, workdir)
+        with session_scope(engine()) as session, replica_session(session) as rows:
+            done = export(rows, asked, workdir, log_to=session)
             session.commit()
         handle = done.path.open("rb")  # kept open: the folder goes now, the file when sent
     finally:

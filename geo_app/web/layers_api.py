@@ -21,7 +21,7 @@ from geo_app.features import Collection, may_see_sensitive
 from geo_app.services import layer_api
 from geo_app.services.tiles.render import MAX_ZOOM
 from geo_app.web.access import account, require_login, scope_unit_id
-from geo_app.web.context import lang, month_as_of, read_session
+from geo_app.web.context import lang, month_as_of, replica_session
 
 bp = Blueprint("layers_api", __name__)
 require_login(bp)
@@ -29,14 +29,14 @@ require_login(bp)
 
 @bp.get("/api/layers")
 def layers() -> Response:
-    with read_session() as session:
+    with replica_session() as session:
         return jsonify(layer_api.registry(session))
 
 
 @bp.get("/api/layers/<name>/features")
 def features(name: str) -> Response:
     asked = _asked()
-    with read_session() as session:
+    with replica_session() as session:
         found = layer_api.features_of(session, name, asked)
     response = jsonify({**found.geojson, "links": _links(found, asked)})
     response.mimetype = "application/geo+json"
@@ -46,7 +46,7 @@ def features(name: str) -> Response:
 @bp.get("/api/layers/<name>/features/<feature_id>")
 def feature(name: str, feature_id: str) -> Response:
     """One feature by the layer's id field (``id_field`` in ``/api/layers``)."""
-    with read_session() as session:
+    with replica_session() as session:
         found = layer_api.feature(session, name, feature_id, _asked())
     response = jsonify(found)
     response.mimetype = "application/geo+json"

@@ -23,7 +23,7 @@ from geo_app.services.tiles import warm
 from geo_app.services.tiles.cache import Tile, TileCache
 from geo_app.services.tiles.render import request_params
 from geo_app.web.access import require_login, scope_unit_id
-from geo_app.web.context import bare_engine, on_bare_connection
+from geo_app.web.context import bare_read_engine, on_replica_connection
 
 bp = Blueprint("tiles", __name__)
 require_login(bp)
@@ -49,7 +49,7 @@ def start_warming(app: Flask) -> threading.Event:
 
     def run() -> None:
         with app.app_context():
-            warm.keep_warm(bare_engine().connect, tile_cache(), stop, warmed)
+            warm.keep_warm(bare_read_engine().connect, tile_cache(), stop, warmed)
 
     threading.Thread(target=run, name="geo_app-tile-warm", daemon=True).start()
     return warmed
@@ -84,7 +84,8 @@ class Answer:
 
 
 def answer(asked: Asked, if_none_match: ETags, gzip_ok: bool) -> Answer:
-    """The tile from the cache or PostGIS, on a bare connection, drawn inside the user's scope
+    """The tile from the cache or PostGIS, on a bare connection (the replica's if there is
+    one: ``web/context.py``), drawn inside the user's scope
     (sensitive layers leave out everything outside it); InvalidInput or NotFound for a bad
     request. The view and the fast door (``web/tile_door.py``) both answer with this."""
     zoom, column, row = (
@@ -92,7 +93,7 @@ def answer(asked: Asked, if_none_match: ETags, gzip_ok: bool) -> Answer:
     )
     on = as_of(asked.args.get("month"), today=clock.today())
     params = request_params(asked.name, asked.args)
-    found = on_bare_connection(
+    found = on_replica_connection(
         lambda connection: tile_cache().get(
             connection,
             asked.name,
