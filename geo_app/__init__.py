@@ -55,6 +55,7 @@ def _register_blueprints(app: Flask) -> None:
         field,
         field_api,
         health,
+        history,
         indicators,
         layers_api,
         maps,
@@ -77,5 +78,6 @@ def _register_blueprints(app: Flask) -> None:
         reports,
         exports,
         briefings,
+        history,
     ):
         app.register_blueprint(module.bp)

@@ -94,3 +94,17 @@ def monthly_report_path(campaign_key: str | int) -> str:
 def report_url(path: str, asked: dict[str, str]) -> str:
     """A report page or download with its parameters (province, month, format, lang)."""
     return path + ("?" + urlencode(asked) if asked else "")
+
+
+HISTORY_ROOT = "/history/"
+HISTORY_RULE = HISTORY_ROOT + "<kind>/<int:row_id>"
+FEATURE_HISTORY_API = "/api/layers/<layer>/features/<int:feature_id>/history"
+INDICATOR_HISTORY_API = "/api/indicators/history"
+EVALUATION_HISTORY_API = "/api/campaigns/<int:campaign_id>/evaluations/<int:evaluation_id>/history"
+"""A history's page (a feature, ``indicators`` or ``evaluations`` by row id) and its JSON:
+beside the layers API, the indicators API (``?unit=CODE&month=YYYY-MM``) and a campaign's."""
+
+
+def history_url(kind: str, row_id: int, lang: str | None = None) -> str:
+    """The history page of one feature (by layer name), indicator row or evaluation."""
+    return f"{HISTORY_ROOT}{kind}/{row_id}{query(lang=lang)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -412,3 +413,98 @@ def test_console_script_reports_error_and_exits_nonzero(
     assert message in proc.stderr
     assert "nothing was imported" in proc.stderr
     assert snapshot(engine) == before
+
+
+# -- hamlets inside their commune -----------------------------------------------------------------
+
+COMMUNES_2025 = Path(__file__).resolve().parent.parent / "data/boundaries/2025"
+HOA_MINH = "29410"
+NEAR_HOA_MINH = box(106.5981, 9.92, 106.6081, 9.93)
+"""A square 11.6 km east of commune 29410 (Hòa Minh), once imported as one of its hamlets."""
+IN_HOA_MINH = box(106.4357, 9.9257, 106.4417, 9.9317)
+ACROSS_HOA_MINH = box(106.43, 9.90, 106.45, 9.99)
+"""Less than half inside the commune, the rest across its northern and southern borders."""
+
+
+def hoa_minh(url: str, tmp_path: Path) -> None:
+    """The real commune 29410 (no province: a hamlet's parent is its commune)."""
+    frame = gpd.read_file(
+        "/vsigzip/" + str(COMMUNES_2025 / "vn_communes_2025.geojson.gz"),
+        where=f"code = '{HOA_MINH}'",
+    )
+    path = tmp_path / "hoa_minh.geojson"
+    frame[["code", "name", "geometry"]].to_file(path, driver="GeoJSON")
+    result = run(url, *import_args(path, "commune", "--name-field", "name"))
+    assert result.exit_code == 0, result.output
+
+
+def hamlet_file(tmp_path: Path, *hamlets: tuple[str, str, Any]) -> Path:
+    return write_geojson(
+        tmp_path / "hamlets.geojson",
+        [feature({"code": c, "fullName": n, "commune": HOA_MINH}, g) for c, n, g in hamlets],
+    )
+
+
+def test_a_hamlet_outside_its_commune_is_refused_and_nothing_changes(
+    empty_db: str, tmp_path: Path, engine_for: Callable[[str], Engine]
+) -> None:
+    hoa_minh(empty_db, tmp_path)
+    engine = engine_for(empty_db)
+    with engine.connect() as conn:
+        metres = conn.scalar(
+            sa.text(
+                "SELECT ST_Distance(geography(geom), geography(ST_GeomFromText(:w, 4326))) "
+                "FROM admin_unit WHERE code = :c"
+            ),
+            {"w": NEAR_HOA_MINH.wkt, "c": HOA_MINH},
+        )
+    assert 11_550 < metres < 11_650
+    before = snapshot(engine)
+    path = hamlet_file(
+        tmp_path,
+        ("2941001", "Ấp Trong", IN_HOA_MINH),
+        ("2941002", "Ấp Xa", NEAR_HOA_MINH),
+        ("2941003", "Ấp Giáp Ranh", ACROSS_HOA_MINH),
+    )
+    result = run(empty_db, *import_args(path, "hamlet", "--parent-code-field", "commune"))
+    assert result.exit_code == 2
+    assert "2 features do not lie inside their parent; nothing was imported" in result.output
+    assert (
+        "feature #2 (code 2941002, Ấp Xa): only 0.0 % of its area lies inside its parent "
+        "commune 29410 (at least 95 % needed)" in result.output
+    )
+    across = re.search(
+        r"feature #3 \(code 2941003, Ấp Giáp Ranh\): only (\d+\.\d) %", result.output
+    )
+    assert across is not None and 5 < float(across[1]) < 95, result.output
+    assert "2941001" not in result.output
+    assert snapshot(engine) == before
+
+
+def test_a_hamlet_inside_its_commune_imports_with_progress_counts(
+    empty_db: str, tmp_path: Path, engine_for: Callable[[str], Engine]
+) -> None:
+    hoa_minh(empty_db, tmp_path)
+    path = hamlet_file(
+        tmp_path, ("2941001", "Ấp Trong", IN_HOA_MINH), ("2941004", "Ấp Giữa", IN_HOA_MINH)
+    )
+    args = import_args(path, "hamlet", "--parent-code-field", "commune")
+    quiet = run(empty_db, *args, "--dry-run")
+    assert quiet.exit_code == 0, quiet.output
+    assert "features read" not in quiet.stderr  # not a terminal, no --progress
+    result = run(empty_db, *args, "--progress")
+    assert result.exit_code == 0, result.output
+    assert "added: 2" in result.stdout
+    assert result.stderr.splitlines() == [
+        "[#######.............] features read 2/2",
+        "[#############.......] features read 2/2 · checked 2/2",
+        "[####################] features read 2/2 · checked 2/2 · written 2/2",
+    ]
+    with engine_for(empty_db).connect() as conn:
+        parents = conn.scalars(
+            sa.text(
+                "SELECT p.code FROM admin_unit h JOIN admin_unit p ON p.id = h.parent_id "
+                "WHERE h.level = 'hamlet'"
+            )
+        ).all()
+    assert parents == [HOA_MINH, HOA_MINH]

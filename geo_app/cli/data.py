@@ -16,6 +16,46 @@ from geo_app.errors import GeoAppError
 
 # -- data ----------------------------------------------------------------------------------------
 
+BAR_WIDTH = 20
+STEPS = ("read", "checked", "written")
+
+
+class ImportProgress:
+    """The counts of features read, checked and written as an import goes, on stderr: one line
+    redrawn in place on a terminal, a line per report otherwise (a log keeps every one)."""
+
+    def __init__(self, *, shown: bool, redraw: bool) -> None:
+        self.shown, self.redraw = shown, redraw
+        self.counts: dict[str, tuple[int, int]] = {}
+        self.open_line = False
+
+    @classmethod
+    def on_stderr(cls, asked: bool) -> ImportProgress:
+        """Shown when asked (``--progress``) or when stderr is a terminal, redrawn only there."""
+        tty = sys.stderr.isatty()
+        return cls(shown=asked or tty, redraw=tty)
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        self.counts[step] = (done, total)
+        share = sum(d / t if t else 1.0 for d, t in self.counts.values()) / len(STEPS)
+        filled = round(share * BAR_WIDTH)
+        counts = " · ".join(
+            f"{name} {self.counts[name][0]}/{self.counts[name][1]}"
+            for name in STEPS
+            if name in self.counts
+        )
+        line = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] features {counts}"
+        self.open_line = self.redraw and step != STEPS[-1]
+        click.echo(("\r" if self.redraw else "") + line, err=True, nl=not self.open_line)
+
+    def close(self) -> None:
+        """End a redrawn line left open (an import stopped half way), before any message."""
+        if self.open_line:
+            click.echo("", err=True)
+            self.open_line = False
+
 
 @main.command("import-boundaries")
 @click.argument("file", type=click.Path(path_type=Path))
@@ -43,6 +83,12 @@ from geo_app.errors import GeoAppError
     help="First day of validity (default: the layout's start).",
 )
 @click.option("--dry-run", is_flag=True, help="Check everything, then roll back.")
+@click.option(
+    "--progress",
+    "show_progress",
+    is_flag=True,
+    help="Show the progress on stderr (shown anyway when stderr is a terminal).",
+)
 def import_boundaries(
     file: Path,
     level: str,
@@ -56,6 +102,7 @@ def import_boundaries(
     population_estimate_field: str | None,
     valid_from: object,
     dry_run: bool,
+    show_progress: bool,
 ) -> None:
     """Import boundaries from FILE (GeoJSON, GeoPackage, zipped Shapefile), all or nothing."""
     from geo_app.db import session_scope
@@ -71,6 +118,7 @@ def import_boundaries(
         population_is_estimate=population_estimate_field,
     )
     starts = valid_from.date() if hasattr(valid_from, "date") else None
+    progress = ImportProgress.on_stderr(show_progress)
     try:
         engine = engine_for(Settings.from_env())
         with session_scope(engine) as session:
@@ -84,6 +132,7 @@ def import_boundaries(
                     fields=fields,
                     actor=actor(),
                     valid_from=starts if isinstance(starts, date) else None,
+                    progress=progress,
                 )
             except BaseException:
                 transaction.rollback()
@@ -93,6 +142,7 @@ def import_boundaries(
             else:
                 transaction.commit()
     except (GeoAppError, EmbeddedDatabaseError) as error:
+        progress.close()
         fail(error)
         return
     click.echo(summary.text())

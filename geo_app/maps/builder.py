@@ -25,6 +25,8 @@ from markupsafe import Markup
 from geo_app.i18n import language
 from geo_app.layers.base import Lang, LayerSpec, Style
 from geo_app.maps.assets import drop_unused_assets, localize
+from geo_app.services.history import FEATURE_LAYERS
+from geo_app.urls import history_url
 
 VIETNAM_BOUNDS = ((8.2, 102.1), (23.4, 109.5))
 TILE_BOUNDS = ((7.0, 101.8), (23.6, 118.0))
@@ -126,27 +128,39 @@ def _escaped(properties: dict[str, Any]) -> dict[str, Any]:
 def _prepare_popups(
     spec: LayerSpec, collection: dict[str, Any], lang: Lang, link_suffix: str
 ) -> folium.GeoJsonPopup:
-    """Fill every popup field (a dash when empty), add the drill-down link, make the popup.
+    """Fill every popup field (a dash when empty), add the drill-down and history links, make
+    the popup.
 
     ``collection`` is an escaped copy (:func:`for_html`); coded fields show their label."""
-    with language(lang):
-        link_label = gettext("Open →")
     popup_names = [f.shown_column for f in spec.popup_fields]
+    linked = spec.link_field is not None or spec.name in FEATURE_LAYERS
     for item in collection["features"]:
         props = item["properties"]
-        if spec.link_field and props.get(spec.link_field):
-            href = html.escape(str(props[spec.link_field]) + link_suffix, quote=True)
-            props["link_html"] = f'<a href="{href}">{link_label}</a>'
+        if linked:
+            props["link_html"] = _links(spec, props, lang, link_suffix)
         for name in popup_names:
             if props.get(name) is None:
                 props[name] = "—"
     popup_labels = [f.label(lang) for f in spec.popup_fields]
-    if spec.link_field:
-        for item in collection["features"]:
-            item["properties"].setdefault("link_html", "")
+    if linked:
         popup_names.append("link_html")
         popup_labels.append("")
     return folium.GeoJsonPopup(fields=popup_names, aliases=popup_labels, localize=True)
+
+
+def _links(spec: LayerSpec, props: dict[str, Any], lang: Lang, link_suffix: str) -> str:
+    """A popup's links: the drill-down page, and the history of a feature that has one."""
+    with language(lang):
+        open_label, history_label = gettext("Open →"), gettext("History")
+    links = []
+    if spec.link_field and props.get(spec.link_field):
+        href = html.escape(str(props[spec.link_field]) + link_suffix, quote=True)
+        links.append(f'<a href="{href}">{open_label}</a>')
+    feature_id = props.get(spec.id_field)
+    if spec.name in FEATURE_LAYERS and isinstance(feature_id, int):
+        href = html.escape(history_url(spec.name, feature_id, lang), quote=True)
+        links.append(f'<a class="history-link" href="{href}">{history_label}</a>')
+    return " · ".join(links)
 
 
 def _tooltip_column(spec: LayerSpec) -> str:

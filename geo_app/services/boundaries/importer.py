@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -38,6 +38,18 @@ LEVELS = ADMIN_LEVELS.codes
 # Vietnam's mainland and islands (Hoàng Sa and Trường Sa included), with a little margin.
 VIETNAM_EXTENT = (102.0, 6.0, 117.9, 23.6)
 MAX_ERRORS_SHOWN = 50
+INSIDE_PARENT_SHARE = 0.95
+"""The least share of a hamlet's or residential group's area that must lie inside its parent
+commune (geodesic areas). Borders drawn by different hands never match exactly, so a little
+spill is allowed; more means a wrong parent code or a misplaced polygon, and the unit would
+count towards a commune it is not in."""
+INSIDE_PARENT_LEVELS = ("hamlet", "residential_group")
+"""The levels held to lie inside their parent (sub-units of a commune)."""
+PROGRESS_EVERY = 1000
+"""Features read between two progress reports."""
+
+Progress = Callable[[str, int, int], None]
+"""Told (step, done, total) as an import goes: "read", "checked", "written"."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,7 @@ def import_file(
     valid_from: date | None = None,
     source: str | None = None,
     is_demo: bool = False,
+    progress: Progress | None = None,
 ) -> ImportSummary:
     """Read ``path`` and import it with :func:`import_frame` in the caller's transaction."""
     frame = read_boundary_file(path)
@@ -150,6 +163,7 @@ def import_file(
         source=source or Path(path).name,
         is_demo=is_demo,
         sha256=digest,
+        progress=progress,
     )
     return summary
 
@@ -166,11 +180,14 @@ def import_frame(
     valid_from: date | None = None,
     is_demo: bool = False,
     sha256: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportSummary:
     """Validate every feature, then add units and versions; raises InvalidInput on any problem.
 
-    Runs in the caller's transaction and never commits, so a failure leaves nothing behind.
+    Runs in the caller's transaction and never commits, so a failure leaves nothing behind;
+    every check runs before the first unit is written. ``progress`` hears the counts.
     """
+    told = progress or _silent
     if level not in LEVEL_RANK:
         raise InvalidInput(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     if layout not in LAYOUTS:
@@ -183,13 +200,16 @@ def import_frame(
             f"({spec.ends_on.isoformat()})"
         )
     summary = ImportSummary(source=source, level=level, layout=layout, valid_from=starts)
-    rows = _validated_rows(frame, fields, source, summary)
+    rows = _validated_rows(frame, fields, source, summary, told)
     summary.features = len(rows)
     if not rows:
         raise InvalidInput(f"{source}: no features to import")
     _stage(session, rows)
     _check_against_database(session, level, starts, spec, source)
-    _apply(session, level, layout, starts, spec, source, is_demo, summary, actor)
+    _check_inside_parents(session, level, starts, source)
+    told("checked", len(rows), len(rows))
+    written = _apply(session, level, layout, starts, spec, source, is_demo, summary, actor)
+    told("written", written, written)
     rebuild_bands(session, level=level, layout=layout, on=starts)
     return summary
 
@@ -197,8 +217,16 @@ def import_frame(
 # -- validation (pure, per feature) ------------------------------------------------------------
 
 
+def _silent(step: str, done: int, total: int) -> None:
+    """No progress wanted."""
+
+
 def _validated_rows(
-    frame: gpd.GeoDataFrame, fields: FieldMap, source: str, summary: ImportSummary
+    frame: gpd.GeoDataFrame,
+    fields: FieldMap,
+    source: str,
+    summary: ImportSummary,
+    progress: Progress = _silent,
 ) -> list[_Row]:
     frame = _to_wgs84(frame, source)
     _require_fields(frame, fields, source)
@@ -206,6 +234,8 @@ def _validated_rows(
     rows: list[_Row] = []
     codes = Counter(_text(v) for v in frame[fields.code])
     for idx, record in enumerate(frame.itertuples(index=False)):
+        if idx % PROGRESS_EVERY == 0 and idx:
+            progress("read", idx, len(frame))
         values = record._asdict()
         code = _text(values.get(fields.code))
         name = _text(values.get(fields.name))
@@ -242,6 +272,7 @@ def _validated_rows(
                 geom=geom,
             )
         )
+    progress("read", len(frame), len(frame))
     if errors:
         raise InvalidInput(
             f"{source}: {len(errors)} of {len(frame)} features rejected; nothing was imported",
@@ -452,6 +483,43 @@ def _check_against_database(
         )
 
 
+_OUTSIDE_PARENT = sa.text(
+    f"""
+    SELECT * FROM (
+        SELECT s.idx, s.code, s.name, p.code AS parent_code, p.level AS parent_level,
+               COALESCE(ST_Area(geography(ST_Intersection(s.geom, p.geom)))
+                        / NULLIF(ST_Area(geography(s.geom)), 0), 0) AS share
+        FROM boundary_stage s
+        JOIN LATERAL (
+            SELECT u.code, CAST(u.level AS text) AS level, u.geom FROM admin_unit u
+            WHERE u.code = s.parent_code AND {_IN_FORCE}
+            ORDER BY u.valid_from DESC LIMIT 1) p ON true) AS fit
+    WHERE share < :share
+    ORDER BY idx
+    """  # noqa: S608 - only constant fragments are interpolated
+)
+
+
+def _check_inside_parents(session: Session, level: str, starts: date, source: str) -> None:
+    """Refuse sub-units that do not lie inside their parent (:data:`INSIDE_PARENT_SHARE` of
+    their geodesic area), naming each with the share found; nothing is written yet."""
+    if level not in INSIDE_PARENT_LEVELS:
+        return
+    found = session.execute(_OUTSIDE_PARENT, {"d": starts, "share": INSIDE_PARENT_SHARE}).all()
+    if found:
+        details = [
+            f"feature #{f.idx} (code {f.code}, {f.name}): only {f.share * 100:.1f} % of its area "
+            f"lies inside its parent {f.parent_level} {f.parent_code} (at least "
+            f"{INSIDE_PARENT_SHARE * 100:.0f} % needed)"
+            for f in found
+        ]
+        raise InvalidInput(
+            f"{source}: {len(details)} features do not lie inside their parent; "
+            "nothing was imported",
+            details=details[:MAX_ERRORS_SHOWN],
+        )
+
+
 _COMPARE = sa.text(
     f"""
     SELECT s.idx, s.code, u.id AS unit_id, u.valid_from AS current_from,
@@ -511,8 +579,9 @@ def _apply(
     is_demo: bool,
     summary: ImportSummary,
     actor: str,
-) -> None:
-    """Close the changed versions, insert the new and added units, and audit all of it."""
+) -> int:
+    """Close the changed versions, insert the new and added units, and audit all of it;
+    returns how many units were written."""
     compared = session.execute(_COMPARE, {"d": starts}).all()
     _refuse_same_day_changes(compared, starts, source)
     to_insert, to_close = _sort_compared(compared, summary)
@@ -540,6 +609,7 @@ def _apply(
         after=json.loads(json.dumps(summary.as_dict())),
         reason=f"boundary import from {source}",
     )
+    return len(to_insert)
 
 
 def _refuse_same_day_changes(compared: Sequence[Any], starts: date, source: str) -> None:
