@@ -6,7 +6,6 @@ The module serves its own copy of the demo database (its writes never reach the 
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +13,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from _browser import assert_local, open_page
+from _databases import copy_of
 from conftest import app_role_url, make_settings
 from flask import Flask
 from playwright.sync_api import Browser
-from sqlalchemy.engine import make_url
-from test_field_api import OFFICER, _clone, _hotspot, _patch, _post
+from test_field_api import OFFICER, _hotspot, _patch, _post
 
 from geo_app import create_app
 
@@ -31,19 +30,11 @@ def app(app: Flask, demo_db: str) -> Iterator[Flask]:
     for key in ("geo_app.engine", "geo_app.bare_engine"):
         if key in app.extensions:
             app.extensions[key].dispose()
-    admin = sa.create_engine(
-        os.environ["GEO_APP_TEST_ADMIN_URL"], isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-    )
-    name = f"geo_app_test_history_{uuid.uuid4().hex[:8]}"
-    _clone(admin, str(make_url(demo_db).database), name)
-    url = make_url(demo_db).set(database=name).render_as_string(hide_password=False)
-    made = create_app(make_settings(), database_url=app_role_url(url) or url)
-    made.config["TESTING"] = True
-    yield made
-    made.extensions["geo_app.engine"].dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with copy_of(demo_db, "geo_app_test_history") as url:
+        made = create_app(make_settings(), database_url=app_role_url(url) or url)
+        made.config["TESTING"] = True
+        yield made
+        made.extensions["geo_app.engine"].dispose()
 
 
 def _lonely_point(app: Flask) -> tuple[float, float]:

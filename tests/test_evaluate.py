@@ -5,8 +5,6 @@ copy of the demo database (``CREATE DATABASE … TEMPLATE``), so the CLI can com
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -14,9 +12,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from _databases import copy_of
 from click.testing import CliRunner, Result
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from geo_app.cli import main
@@ -27,51 +25,16 @@ from geo_app.models import AuditLog, Campaign, CampaignBaseline, Evaluation
 EXAMPLE = Path(__file__).parent / "fixtures" / "campaign_example.json"
 
 
-def _admin() -> Engine:
-    return sa.create_engine(
-        os.environ["GEO_APP_TEST_ADMIN_URL"], isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-    )
-
-
-def _copy(template: str, name: str) -> None:
-    """``CREATE DATABASE … TEMPLATE``; the template must have no other connection, so a left-over
-    one of this test run (a pooled app engine) is ended first and the copy retried once."""
-    admin = _admin()
-    create = sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        with admin.connect() as conn:
-            try:
-                conn.execute(create)
-            except OperationalError:
-                conn.execute(
-                    sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :db AND pid <> pg_backend_pid()"
-                    ),
-                    {"db": template},
-                )
-                conn.execute(create)
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture
 def writable_demo(demo_db: str) -> Iterator[str]:
     """A copy of the demo database that the CLI may commit to; dropped afterwards."""
-    url = make_url(demo_db)
-    name = f"geo_app_test_campaigns_{uuid.uuid4().hex[:8]}"
-    _copy(str(url.database), name)
-    copy_url = url.set(database=name).render_as_string(hide_password=False)
-    # The demo load already evaluated its campaigns; these tests start from no evaluation.
-    engine = sa.create_engine(copy_url, poolclass=sa.NullPool)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM evaluation"))
-    engine.dispose()
-    yield copy_url
-    admin = _admin()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with copy_of(demo_db, "geo_app_test_campaigns") as copy_url:
+        # The demo load already evaluated its campaigns; these tests start from no evaluation.
+        engine = sa.create_engine(copy_url, poolclass=sa.NullPool)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM evaluation"))
+        engine.dispose()
+        yield copy_url
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ as loaded.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,10 +15,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from _databases import copy_of
 from conftest import app_role_url, log_in, make_settings
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from geo_app.demo.accounts import DEMO_PASSWORD
@@ -32,35 +32,14 @@ SCOPE = "29410"
 STAFF = "tham.muu"
 
 
-def _clone(admin: Engine, source: str, name: str) -> None:
-    """CREATE DATABASE … TEMPLATE, once the source's idle pooled connections are closed."""
-    with admin.connect() as conn:
-        conn.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :db AND pid <> pg_backend_pid()"
-            ),
-            {"db": source},
-        )
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-
-
 @pytest.fixture(scope="module")
 def field_db(app: Flask, demo_db: str) -> Iterator[str]:
     """A copy of the demo database for this module's writes."""
     for key in ("geo_app.engine", "geo_app.bare_engine"):
         if key in app.extensions:
             app.extensions[key].dispose()
-    admin = sa.create_engine(
-        os.environ["GEO_APP_TEST_ADMIN_URL"], isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-    )
-    name = f"geo_app_test_field_{uuid.uuid4().hex[:8]}"
-    _clone(admin, str(make_url(demo_db).database), name)
-    url = make_url(demo_db).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with copy_of(demo_db, "geo_app_test_field") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ up (``pg_last_wal_replay_lsn``), they all show it.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import time
 import uuid
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from _databases import copy_of
 from conftest import ROOT, app_role_url, make_settings
 from flask import Flask
 from flask.testing import FlaskClient
@@ -44,31 +44,11 @@ COMMUNE = "29410"
 ZOOM = 15
 
 
-def _admin() -> Engine:
-    return sa.create_engine(
-        os.environ["GEO_APP_TEST_ADMIN_URL"], isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-    )
-
-
 @pytest.fixture(scope="module")
 def primary_db(demo_db: str) -> Iterator[str]:
     """A copy of the demo database for this module's writes."""
-    name = f"geo_app_test_replica_{uuid.uuid4().hex[:8]}"
-    source = make_url(demo_db).database
-    admin = _admin()
-    with admin.connect() as conn:
-        conn.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :db AND pid <> pg_backend_pid()"
-            ),
-            {"db": source},
-        )
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-    yield make_url(demo_db).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with copy_of(demo_db, "geo_app_test_replica") as url:
+        yield url
 
 
 @dataclass(frozen=True)
