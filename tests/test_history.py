@@ -175,8 +175,9 @@ def test_a_viewer_reads_that_notes_changed_but_not_what_they_say(
     response = _history(client, "hotspots", row_id, VIEWER)
     assert response.status_code == 200
     text = response.get_data(as_text=True)
-    for secret in ("Sau chợ cá", "Quán nước cạnh chợ", "VV-9"):
-        assert secret not in text
+    for secret in ("Sau chợ cá", "Quán nước cạnh chợ", "VV-9", "Nhập trùng"):
+        assert secret not in text  # free text, the reasons too
+    assert {entry["reason"] for entry in response.get_json()["entries"]} == {None}
     edited = response.get_json()["entries"][3]
     assert _change(edited, "notes") == {
         "field": "notes",
@@ -189,6 +190,7 @@ def test_a_viewer_reads_that_notes_changed_but_not_what_they_say(
     assert _change(edited, "kind")["hidden"] is False  # the rest is readable
     page = _page(field_app, f"/history/hotspots/{row_id}", VIEWER).get_data(as_text=True)
     assert "Sau chợ cá" not in page and "Quán nước cạnh chợ" not in page
+    assert "Nhập trùng" not in page
     assert "đã thay đổi" in page
 
 

@@ -329,7 +329,8 @@ def _entry(found: Subject, row: AuditLog, reader: Reader) -> Entry:
         row.action,
         _action_label(row.action, changes, reader.lang),
         row.table_name,
-        row.reason,
+        # A reason is free text: it reaches only readers who may see the free-text fields.
+        row.reason if reader.sensitive else None,
         changes,
     )
 
