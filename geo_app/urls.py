@@ -94,3 +94,8 @@ def monthly_report_path(campaign_key: str | int) -> str:
 def report_url(path: str, asked: dict[str, str]) -> str:
     """A report page or download with its parameters (province, month, format, lang)."""
     return path + ("?" + urlencode(asked) if asked else "")
+
+
+OGC_ROOT = "/ogc"
+"""The OGC API – Features (QGIS, GDAL): machine paths like ``/api/`` (HTTP Basic, a 401 rather
+than the login form), except for a browser asking for its HTML pages."""
