@@ -98,6 +98,7 @@ class Columns:
     title: str
     id_field: str
     name_column: str
+    name_label: str
     labels: tuple[tuple[str, str], ...]
 
 
@@ -337,5 +338,7 @@ def columns(name: str, lang: Lang) -> Columns:
     """The HTML pages' words for a collection (its fields' labels in ``lang``)."""
     spec = served_layer(name, lang)
     labels = tuple((f.shown_column, f.label(lang)) for f in spec.fields)
-    named = spec.field(spec.tooltip_field).shown_column
-    return Columns(spec.name, spec.title(lang), spec.id_field, named, labels)
+    named = spec.field(spec.tooltip_field)
+    return Columns(
+        spec.name, spec.title(lang), spec.id_field, named.shown_column, named.label(lang), labels
+    )
