@@ -59,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
         indicators,
         layers_api,
         maps,
+        ogc,
         reports,
         summary_api,
         tiles,
@@ -79,5 +80,6 @@ def _register_blueprints(app: Flask) -> None:
         exports,
         briefings,
         history,
+        ogc,
     ):
         app.register_blueprint(module.bp)

@@ -108,3 +108,8 @@ beside the layers API, the indicators API (``?unit=CODE&month=YYYY-MM``) and a c
 def history_url(kind: str, row_id: int, lang: str | None = None) -> str:
     """The history page of one feature (by layer name), indicator row or evaluation."""
     return f"{HISTORY_ROOT}{kind}/{row_id}{query(lang=lang)}"
+
+
+OGC_ROOT = "/ogc"
+"""The OGC API – Features (QGIS, GDAL): machine paths like ``/api/`` (HTTP Basic, a 401 rather
+than the login form), except for a browser asking for its HTML pages."""

@@ -54,6 +54,7 @@ from geo_app.services.accounts.credentials import CredentialCache
 from geo_app.services.accounts.login import Account, active_account, attempt
 from geo_app.services.accounts.throttle import Refusal
 from geo_app.web.context import engine, lang, on_bare_connection, settings
+from geo_app.web.negotiation import is_ogc_path, wants_page
 
 bp = Blueprint("auth", __name__)
 
@@ -114,8 +115,9 @@ def check_csrf() -> None:
 
 
 def _is_api() -> bool:
-    """Machine paths: HTTP Basic is accepted and a missing login is a 401, not a redirect."""
-    return request.path.startswith(("/api/", "/tiles/"))
+    """Machine paths: HTTP Basic is accepted and a missing login is a 401, not a redirect (the
+    OGC API's HTML pages still send a browser to the login form)."""
+    return request.path.startswith(("/api/", "/tiles/")) or is_ogc_path()
 
 
 def current_user() -> Account | None:
@@ -227,7 +229,7 @@ def unauthorized() -> BaseResponse:
     A page's own script (``X-Requested-With: XMLHttpRequest``) gets no Basic challenge: the
     browser would answer it with its password dialog, which blocks the page (the field page
     sends its officer to the login form instead)."""
-    if _is_api():
+    if _is_api() and not wants_page():
         response = jsonify({"error": "log in first (session cookie or HTTP Basic credentials)"})
         response.status_code = 401
         if request.headers.get("X-Requested-With") != "XMLHttpRequest":

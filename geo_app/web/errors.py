@@ -15,10 +15,14 @@ from werkzeug.exceptions import HTTPException
 from geo_app.domain.month import EARLIEST, MonthError
 from geo_app.errors import GeoAppError
 from geo_app.web.context import lang
+from geo_app.web.negotiation import is_ogc_path, wants_page
 
 
 def _wants_json() -> bool:
-    """Machine paths (APIs, tiles, health) get JSON errors; people get a page."""
+    """Machine paths (APIs, tiles, health, the OGC API but for its HTML) get JSON errors;
+    people get a page."""
+    if is_ogc_path():
+        return not wants_page()
     return request.path.startswith(("/api/", "/tiles/")) or request.path == "/healthz"
 
 

@@ -22,7 +22,7 @@ from geo_app.services import history as service
 from geo_app.web.access import account, scope_unit_id
 from geo_app.web.access import require_login as gate
 from geo_app.web.context import lang, read_session
-from geo_app.web.layers_api import _whole as whole
+from geo_app.web.layers_api import whole_number as whole
 
 bp = Blueprint("history", __name__)
 gate(bp)

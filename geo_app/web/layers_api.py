@@ -56,17 +56,17 @@ def feature(name: str, feature_id: str) -> Response:
 def _asked() -> layer_api.FeatureRequest:
     """The request's query parameters, parsed (400 on a malformed one)."""
     return layer_api.FeatureRequest(
-        bbox=_bbox(request.args.get("bbox")),
+        bbox=parse_bbox(request.args.get("bbox")),
         zoom=_zoom(request.args.get("zoom")),
         as_of=month_as_of() if request.args.get("month") else None,
         area=request.args.get("area") or None,
-        status=tuple(s.strip() for s in request.args.get("status", "").split(",") if s.strip()),
+        status=parse_codes(request.args.get("status")),
         lang=lang(),
         scope_unit_id=scope_unit_id(),
         sensitive=may_see_sensitive(account().role),
-        campaign=_campaign(request.args.get("campaign")),
-        limit=_whole("limit", request.args.get("limit"), 1, layer_api.MAX_FEATURES),
-        offset=_whole("offset", request.args.get("offset"), 0, None) or 0,
+        campaign=parse_campaign(request.args.get("campaign")),
+        limit=whole_number("limit", request.args.get("limit"), 1, layer_api.MAX_FEATURES),
+        offset=whole_number("offset", request.args.get("offset"), 0, None) or 0,
     )
 
 
@@ -82,8 +82,9 @@ def _links(found: Collection, asked: layer_api.FeatureRequest) -> list[dict[str,
     return links
 
 
-def _whole(name: str, text: str | None, low: int, high: int | None) -> int | None:
-    """A whole-number parameter from ``low`` to ``high`` (no upper bound when None)."""
+def whole_number(name: str, text: str | None, low: int, high: int | None) -> int | None:
+    """A whole-number parameter from ``low`` to ``high`` (no upper bound when None); the OGC
+    API (``web/ogc.py``) parses its parameters with these too."""
     if not text:
         return None
     if text.isdigit() and len(text) <= 18 and low <= int(text) <= (high or int(text)):
@@ -95,7 +96,7 @@ def _whole(name: str, text: str | None, low: int, high: int | None) -> int | Non
     raise InvalidInput(message % {"name": name, "value": text, "low": low, "high": high})
 
 
-def _bbox(text: str | None) -> layer_api.BBox | None:
+def parse_bbox(text: str | None) -> layer_api.BBox | None:
     if not text:
         return None
     try:
@@ -112,7 +113,12 @@ def _bbox(text: str | None) -> layer_api.BBox | None:
     return values
 
 
-def _campaign(text: str | None) -> int | None:
+def parse_codes(text: str | None) -> tuple[str, ...]:
+    """Comma-separated codes (``status=active,cleared``), blanks dropped."""
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def parse_campaign(text: str | None) -> int | None:
     if not text:
         return None
     if not text.isdigit() or len(text) > 18:
