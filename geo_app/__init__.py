@@ -58,6 +58,7 @@ def _register_blueprints(app: Flask) -> None:
         indicators,
         layers_api,
         maps,
+        openapi,
         reports,
         summary_api,
         tiles,
@@ -77,5 +78,6 @@ def _register_blueprints(app: Flask) -> None:
         reports,
         exports,
         briefings,
+        openapi,
     ):
         app.register_blueprint(module.bp)
