@@ -13,9 +13,10 @@ from flask.testing import FlaskClient
 from geo_app.domain.vocabulary import HOTSPOT_STATUSES
 from geo_app.exports.formats import FORMATS
 from geo_app.layers import REGISTRY
+from geo_app.services.field.edit import writable
 from geo_app.services.field.rows import MODELS
 from geo_app.web import openapi
-from geo_app.web.api_schemas import ErrorBody
+from geo_app.web.api_schemas import PLACEMENT, ErrorBody
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +85,13 @@ def test_field_writes_export_formats_and_errors_come_from_the_code(
         assert {"post"} <= set(paths[f"/api/{name}"])
         assert {"get", "patch", "delete"} <= set(paths[f"/api/{name}/{{row_id}}"])
         body = paths[f"/api/{name}"]["post"]["requestBody"]["content"]["application/json"]
-        editable = {f.name for f in REGISTRY[name].fields if f.editable}
-        assert set(body["schema"]["properties"]["properties"]["properties"]) == editable
+        written = body["schema"]["properties"]["properties"]
+        names = {name for name, _field, _required in writable(REGISTRY[name])}
+        assert set(written["properties"]) == {"client_id", *names, *PLACEMENT}
+        required = {name for name, _field, needed in writable(REGISTRY[name]) if needed}
+        assert set(written["required"]) == {"client_id", *required}
+    boards = paths["/api/hotline_boards"]["post"]["requestBody"]["content"]["application/json"]
+    assert "condition" in boards["schema"]["properties"]["properties"]["properties"]
     params = {p["name"]: p for p in paths["/api/exports/{layer}"]["get"]["parameters"]}
     assert params["format"]["schema"]["enum"] == list(FORMATS)
     assert params["layer"]["schema"]["enum"] == list(REGISTRY)
@@ -118,6 +124,17 @@ def test_error_bodies_have_the_described_shape(national_client: FlaskClient) -> 
         body = response.get_json()
         assert set(body) <= set(ErrorBody.model_fields), body
         assert strict(body).error
+
+
+def test_json_answers_outside_api_give_json_errors(national_client: FlaskClient) -> None:
+    """A job's status and a pack's queue are read by a script: their errors are JSON too."""
+    from geo_app.demo.accounts import DEMO_PASSWORD
+
+    job = national_client.get("/jobs/999999")
+    assert job.status_code == 404 and job.is_json
+    assert ErrorBody.model_validate(job.get_json()).error
+    refused = national_client.post("/briefing/pack/hamlet/1", auth=("quantri", DEMO_PASSWORD))
+    assert refused.status_code in (400, 404) and refused.is_json
 
 
 def test_login_required(client: FlaskClient) -> None:

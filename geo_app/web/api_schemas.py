@@ -14,6 +14,7 @@ The schemas are made from the code: each layer's properties from its field schem
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias, TypeVar
@@ -27,6 +28,9 @@ from geo_app.exports.formats import FORMATS
 from geo_app.layers import REGISTRY
 from geo_app.layers.base import Lang, LayerSpec
 from geo_app.layers.fields import Field as LayerField
+from geo_app.maps.builder import VIETNAM_BOUNDS
+from geo_app.services.field.edit import writable
+from geo_app.services.field.rows import GEOMETRY_TYPES
 
 Schema = dict[str, Any]
 SchemaSource = type[BaseModel] | Schema | Callable[[str, Lang], Schema] | None
@@ -229,7 +233,7 @@ class Summary(BaseModel):
 class Inspection(BaseModel):
     """``POST /api/tipoff_boxes/<id>/inspections``: one opening of a tip-off box."""
 
-    client_id: str = Field(description="A UUID the client made for this action.")
+    client_id: uuid.UUID = Field(description="A UUID the client made for this action.")
     inspected_on: str | None = Field(None, description="YYYY-MM-DD (default: today).")
     letters_received: int = 0
     letters_forwarded: int = 0
@@ -238,7 +242,7 @@ class Inspection(BaseModel):
 class BoardCheck(BaseModel):
     """``POST /api/hotline_boards/<id>/checks``: a board's condition on a day."""
 
-    client_id: str = Field(description="A UUID the client made for this action.")
+    client_id: uuid.UUID = Field(description="A UUID the client made for this action.")
     checked_on: str | None = Field(None, description="YYYY-MM-DD (default: today).")
     condition: str = Field(
         json_schema_extra={"enum": list(VOCABULARIES["facility_condition"].codes)}
@@ -344,6 +348,18 @@ WRITTEN: Schema = {
 """What a field write's answer adds to a layer's properties (``services/field/rows.py``)."""
 
 
+RELAPSE: Schema = {
+    "type": ["object", "null"],
+    "properties": {
+        "id": {"type": ["integer", "null"]},
+        "distance_m": {"type": ["integer", "null"]},
+        "message": {"type": "string"},
+    },
+    "required": ["id", "distance_m", "message"],
+}
+"""A written hotspot near a cleared one (``services/field/rows.py`` ``_relapse_flag``)."""
+
+
 def stored_schema(name: str, lang: Lang) -> Schema:
     """A feature as the field write API answers it: the layer's feature with its version,
     client id and commune, its id and the relapse flag."""
@@ -353,7 +369,7 @@ def stored_schema(name: str, lang: Lang) -> Schema:
         "id": {"type": "integer"},
         "flags": {
             "type": "object",
-            "properties": {"relapse_candidate": {"type": "boolean"}},
+            "properties": {"relapse_candidate": RELAPSE},
             "required": ["relapse_candidate"],
         },
     }
@@ -361,22 +377,85 @@ def stored_schema(name: str, lang: Lang) -> Schema:
     return feature
 
 
-def written_schema(name: str, lang: Lang) -> Schema:
-    """A field write's body: the action's UUID, the layer's editable properties, a geometry
-    where the write places the feature, and a reason where it changes or deletes one."""
+def _placed(spec: LayerSpec) -> Schema:
+    """A written geometry: the GeoJSON types the layer takes (``services/field/rows.py``), a
+    point inside Vietnam's frame (``maps/builder.py``; the server checks the land)."""
+    (south, west), (north, east) = VIETNAM_BOUNDS
+    coordinates: Schema = {"type": "array"}
+    if spec.geometry_type == "Point":
+        coordinates = {
+            "type": "array",
+            "prefixItems": [
+                {"type": "number", "minimum": west, "maximum": east},
+                {"type": "number", "minimum": south, "maximum": north},
+            ],
+            "minItems": 2,
+            "maxItems": 2,
+        }
+    return {
+        "type": "object",
+        "properties": {
+            "type": {"enum": list(GEOMETRY_TYPES[spec.geometry_type])},
+            **{"coordinates": coordinates},
+        },
+        "required": ["type", "coordinates"],
+    }
+
+
+def _writable(spec: LayerSpec, lang: Lang) -> tuple[Schema, list[str]]:
+    """The properties a write may set (``services/field/edit.py`` ``writable``) and those a
+    create must give."""
+    found = writable(spec)
+    props = {}
+    for name, item, required in found:
+        schema = field_schema(item, lang)
+        props[name] = {**schema["anyOf"][0], "title": schema["title"]} if required else schema
+    return props, [name for name, _item, required in found if required]
+
+
+def created_schema(name: str, lang: Lang) -> Schema:
+    """A create's body: a GeoJSON Feature whose properties carry the action's UUID and the
+    layer's writable properties, placed by its geometry."""
     spec = REGISTRY[name]
-    editable = {f.name: field_schema(f, lang) for f in spec.fields if f.editable}
+    props, required = _writable(spec, lang)
+    uuid_schema = {"type": "string", "format": "uuid"}
+    return {
+        "type": "object",
+        "properties": {
+            "type": {"const": "Feature"},
+            "properties": {
+                "type": "object",
+                "properties": {"client_id": uuid_schema, **props, **PLACEMENT},
+                "required": ["client_id", *required],
+            },
+            "geometry": _placed(spec),
+        },
+        "required": ["type", "properties", "geometry"],
+    }
+
+
+def changed_schema(name: str, lang: Lang) -> Schema:
+    """A change's or a delete's body: the action's UUID, the properties changed, a new place
+    and the reason (a move and a delete need one)."""
+    spec = REGISTRY[name]
+    props, _required = _writable(spec, lang)
     return {
         "type": "object",
         "properties": {
             "client_id": {"type": "string", "format": "uuid"},
-            "type": {"const": "Feature"},
-            "properties": {"type": "object", "properties": editable},
-            "geometry": geometry_schema(spec),
-            "reason": {"type": "string"},
+            "properties": {"type": "object", "properties": {**props, **PLACEMENT}},
+            "geometry": _placed(spec),
+            "reason": {"type": "string", "minLength": 1},
         },
         "required": ["client_id"],
     }
+
+
+PLACEMENT: Schema = {
+    "placed_by": {"enum": list(VOCABULARIES["location_method"].codes)},
+    "accuracy_m": {"type": "number", "minimum": 0},
+}
+"""How a written point was placed (``services/field/inputs.py`` ``placement``)."""
 
 
 def indicator_row(_name: str = "", _lang: Lang = "vi") -> Schema:

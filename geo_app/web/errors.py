@@ -16,10 +16,13 @@ from geo_app.domain.month import EARLIEST, MonthError
 from geo_app.errors import GeoAppError
 from geo_app.web.context import lang
 
+JSON_PATHS = ("/api/", "/tiles/", "/jobs/", "/briefing/pack/")
+"""Paths a script reads (the pack's queue and its job are polled by ``briefing.js``)."""
+
 
 def _wants_json() -> bool:
-    """Machine paths (APIs, tiles, health) get JSON errors; people get a page."""
-    return request.path.startswith(("/api/", "/tiles/")) or request.path == "/healthz"
+    """Machine paths (APIs, tiles, jobs, health) get JSON errors; people get a page."""
+    return request.path.startswith(JSON_PATHS) or request.path == "/healthz"
 
 
 def _heading(status: int) -> str:
