@@ -278,6 +278,17 @@ def _groups(found: dict[str, Any]) -> list[dict[str, Any]]:
     for path, methods in found["paths"].items():
         for method, operation in methods.items():
             curl = f"curl -u {who} -X {method.upper()} '{request.host_url.rstrip('/')}{path}'"
+            values = [_values(p["schema"]) for p in operation["parameters"]]
             item = {"path": path, "method": method.upper(), "op": operation, "curl": curl}
+            item["params"] = list(zip(operation["parameters"], values, strict=True))
             groups[operation["tags"][0]]["operations"].append(item)
     return [group for group in groups.values() if group["operations"]]
+
+
+def _values(schema: dict[str, Any]) -> str:
+    """What a parameter takes, in a few words: its codes, else its type and bounds."""
+    first = next((s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"), schema)
+    if "enum" in first:
+        return ", ".join(str(v) for v in first["enum"])
+    bounds = [str(first[k]) for k in ("minimum", "maximum") if k in first]
+    return str(first.get("type", "")) + (f" {'…'.join(bounds)}" if bounds else "")
