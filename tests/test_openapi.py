@@ -50,6 +50,15 @@ def test_every_api_route_is_described(app: Flask, described: dict[str, Any]) -> 
             assert found, (rule.rule, method)
 
 
+def test_the_document_is_valid_openapi_3_1(described: dict[str, Any]) -> None:
+    """Checked against the OpenAPI 3.1 meta-schema (the one schemathesis ships)."""
+    from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
+    assert described["openapi"] == "3.1.0"
+    errors = [error.message for error in OPENAPI_31_VALIDATOR.iter_errors(described)]
+    assert errors == []
+
+
 def test_a_route_without_a_declaration_is_found(app: Flask) -> None:
     """The check of the test above fails for a new undocumented route (a copy of the app's
     map with one more rule)."""
