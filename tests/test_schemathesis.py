@@ -33,6 +33,7 @@ from schemathesis.checks import (
 from sqlalchemy.engine import make_url
 
 from geo_app.demo.accounts import DEMO_PASSWORD
+from geo_app.layers import REGISTRY
 
 ADMIN, OFFICER = "quantri", "canbo.hoaminh"
 EXAMPLES, OFFICER_EXAMPLES = 10, 3
@@ -226,3 +227,28 @@ def test_a_write_made_from_the_description_is_answered_as_described(
     case = delete.Case(path_parameters=path, body=gone, media_type="application/json")
     answer = case.call_and_validate(base_url=live_url, headers=headers, checks=CHECKS)
     assert answer.status_code == 200, answer.text
+
+
+def _reads(campaign: int) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    """Reads of the demo data that answer 200, which random requests rarely hit (an area
+    layer needs a real area, a campaign a real id): each layer in province 86, the panels."""
+    reads: list[tuple[str, dict[str, Any], dict[str, str]]] = [
+        ("/api/campaigns/{campaign_id}/progress", {"campaign_id": campaign}, {"month": "2025-10"}),
+        ("/api/summary", {}, {"area": "86", "month": "2025-10"}),
+        ("/api/indicators", {}, {"unit": "29410", "month": "2025-10", "lang": "en"}),
+    ]
+    for name, spec in REGISTRY.items():
+        query = {"area": "86", "limit": "20", "zoom": "10"}
+        if "campaign" in spec.filters:
+            query["campaign"] = str(campaign)
+        reads.append((f"/api/layers/{name}/features", {}, query))
+    return reads
+
+
+def test_reads_of_the_demo_answer_as_described(
+    api_schema: Any, live_url: str, admin: dict[str, str], tra_vinh: int
+) -> None:
+    for path, parameters, query in _reads(tra_vinh):
+        case = api_schema[path]["GET"].Case(path_parameters=parameters, query=query)
+        answer = case.call_and_validate(base_url=live_url, headers=admin, checks=CHECKS)
+        assert answer.status_code == 200, (path, answer.text[:300])

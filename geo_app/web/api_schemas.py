@@ -230,6 +230,44 @@ class Summary(BaseModel):
     html: str
 
 
+class CampaignInfo(BaseModel):
+    id: int
+    code: str
+    title: str
+    issuer: str | None
+    document_number: str | None
+    province_code: str | None
+
+
+class CampaignCounts(BaseModel):
+    recognised: int
+    targets: int
+    evaluated: int
+    goal_count: int | None
+    goal_share: str | None
+    goal_base_count: int | None
+
+
+class Phase(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    text: str
+
+
+class Progress(BaseModel):
+    """A campaign as of a month (``pages/campaign.py`` ``report``): its headline, counts and
+    phase, and each target in the reader's scope with its checklist."""
+
+    campaign: CampaignInfo
+    month: str
+    as_of: str = Field(json_schema_extra={"format": "date"})
+    headline: str
+    counts: CampaignCounts
+    scope_note: str | None
+    phase: Phase
+    targets: list[dict[str, Any]]
+    not_checked: list[dict[str, str]]
+
+
 class Inspection(BaseModel):
     """``POST /api/tipoff_boxes/<id>/inspections``: one opening of a tip-off box."""
 
@@ -282,7 +320,12 @@ def properties_schema(spec: LayerSpec, lang: Lang, extra: Schema | None = None) 
             props[item.label_column] = {"type": ["string", "null"], "title": item.label(lang)}
     props.update(extra or {})
     required = [*spec.columns(sensitive=False), *(extra or {})]
-    return {"type": "object", "properties": props, "required": required}
+    return {
+        "type": "object",
+        "properties": props,
+        "required": required,
+        "additionalProperties": False,
+    }
 
 
 GEOMETRY_DEPTH = {"Point": 1, "MultiLineString": 3, "MultiPolygon": 4}

@@ -22,7 +22,7 @@ from geo_app.maps import builder, page_maps
 from geo_app.pages import campaign as pages
 from geo_app.pages.presentation import campaign_presentation
 from geo_app.web import access
-from geo_app.web.api_schemas import OK, Answer, ProgressArgs, documented
+from geo_app.web.api_schemas import OK, Answer, Progress, ProgressArgs, documented
 from geo_app.web.context import read_session, settings
 from geo_app.web.headers import csp_nonce
 from geo_app.web.maps import present_context, presenting
@@ -51,7 +51,7 @@ def _panel_labels() -> dict[str, str]:
 @documented(
     "campaigns",
     lazy_gettext("A campaign's headline, phase and targets in a month"),
-    {200: Answer(OK, {"type": "object"})},
+    {200: Answer(OK, Progress)},
     query=ProgressArgs,
 )
 def progress_json(campaign_id: int) -> Response:
