@@ -60,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
         layers_api,
         maps,
         ogc,
+        openapi,
         reports,
         summary_api,
         tiles,
@@ -81,5 +82,6 @@ def _register_blueprints(app: Flask) -> None:
         briefings,
         history,
         ogc,
+        openapi,
     ):
         app.register_blueprint(module.bp)

@@ -29,6 +29,7 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 from geo_app import clock
@@ -43,6 +44,7 @@ from geo_app.services import jobs
 from geo_app.services.accounts.login import Account
 from geo_app.services.campaigns import campaign_by_code
 from geo_app.web import access
+from geo_app.web.api_schemas import OK, Answer, Job, PackArgs, documented
 from geo_app.web.auth import check_csrf
 from geo_app.web.context import engine, read_session, settings
 from geo_app.web.maps import page_month
@@ -114,6 +116,16 @@ def briefing_map_file(kind: str, code: str, fmt: str) -> Response:
 
 
 @bp.post("/briefing/pack/<kind>/<code>")
+@documented(
+    "jobs",
+    lazy_gettext("Queue a briefing pack (cookie login)"),
+    {202: Answer(lazy_gettext("Accepted: queued"), Job)},
+    query=PackArgs,
+    path={"kind": {"type": "string", "enum": list(PACK_KINDS)}},
+    headers={
+        "X-CSRF-Token": lazy_gettext("The session's token, for a write by cookie (not with Basic).")
+    },
+)
 def queue_pack(kind: str, code: str) -> tuple[Response, int]:
     """Queue the pack of a commune or a campaign (checked now, made by the runner)."""
     check_csrf()
@@ -133,6 +145,9 @@ def queue_pack(kind: str, code: str) -> tuple[Response, int]:
 
 
 @bp.get("/jobs/<int:job_id>")
+@documented(
+    "jobs", lazy_gettext("A job's state and progress (cookie login)"), {200: Answer(OK, Job)}
+)
 def job_status(job_id: int) -> Response:
     """A job's state and progress, and its file's URL once done."""
     with read_session() as session:
@@ -141,6 +156,11 @@ def job_status(job_id: int) -> Response:
 
 
 @bp.get("/jobs/<int:job_id>/file")
+@documented(
+    "jobs",
+    lazy_gettext("A finished job's PDF (cookie login)"),
+    {200: Answer(lazy_gettext("The PDF"), None, ("application/pdf",))},
+)
 def job_file(job_id: int) -> Response:
     """A finished job's PDF."""
     with read_session() as session:

@@ -15,12 +15,14 @@ from typing import Any
 import folium
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from geo_app import urls
 from geo_app.maps import builder, page_maps
 from geo_app.pages import campaign as pages
 from geo_app.pages.presentation import campaign_presentation
 from geo_app.web import access
+from geo_app.web.api_schemas import OK, Answer, Progress, ProgressArgs, documented
 from geo_app.web.context import read_session, settings
 from geo_app.web.headers import csp_nonce
 from geo_app.web.maps import present_context, presenting
@@ -46,6 +48,12 @@ def _panel_labels() -> dict[str, str]:
 
 
 @bp.get("/api/campaigns/<int:campaign_id>/progress")
+@documented(
+    "campaigns",
+    lazy_gettext("A campaign's headline, phase and targets in a month"),
+    {200: Answer(OK, Progress)},
+    query=ProgressArgs,
+)
 def progress_json(campaign_id: int) -> Response:
     """The headline, phase and targets in scope as of ``?month=`` (default: today)."""
     reader = access.viewer()

@@ -17,13 +17,16 @@ from geo_app.errors import GeoAppError
 from geo_app.web.context import lang
 from geo_app.web.negotiation import is_ogc_path, wants_page
 
+JSON_PATHS = ("/api/", "/tiles/", "/jobs/", "/briefing/pack/")
+"""Paths a script reads (the pack's queue and its job are polled by ``briefing.js``)."""
+
 
 def _wants_json() -> bool:
-    """Machine paths (APIs, tiles, health, the OGC API but for its HTML) get JSON errors;
-    people get a page."""
+    """Machine paths (APIs, tiles, jobs, health, the OGC API but for its HTML) get JSON
+    errors; people get a page."""
     if is_ogc_path():
         return not wants_page()
-    return request.path.startswith(("/api/", "/tiles/")) or request.path == "/healthz"
+    return request.path.startswith(JSON_PATHS) or request.path == "/healthz"
 
 
 def _heading(status: int) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, send_file
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app.db import session_scope
@@ -27,6 +28,7 @@ from geo_app.layers import REGISTRY
 from geo_app.layers.base import LayerQuery
 from geo_app.models import Role
 from geo_app.web.access import account, require_login
+from geo_app.web.api_schemas import ExportArgs, ExportsArgs, documented, export_answer
 from geo_app.web.auth import current_user, roles_required
 from geo_app.web.context import engine, lang, month_as_of, read_session, replica_session
 
@@ -43,12 +45,22 @@ YES, NO = ("1", "true", "on", "yes"), ("", "0", "false", "off", "no")
 
 
 @bp.get("/api/exports/<layer>")
+@documented(
+    "exports",
+    lazy_gettext("Export one layer"),
+    {200: export_answer()},
+    query=ExportArgs,
+    path={"layer": {"type": "string", "enum": list(REGISTRY)}},
+)
 def one_layer(layer: str) -> BaseResponse:
     """One layer in any format."""
     return _send((layer,))
 
 
 @bp.get("/api/exports")
+@documented(
+    "exports", lazy_gettext("Export several layers"), {200: export_answer()}, query=ExportsArgs
+)
 def several_layers() -> BaseResponse:
     """Several layers (``layers=a,b`` or repeated ``layers``), one table each (GeoPackage)."""
     names = [n.strip() for v in request.args.getlist("layers") for n in v.split(",")]

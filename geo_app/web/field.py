@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app import urls
@@ -34,6 +35,7 @@ from geo_app.maps import page_maps
 from geo_app.maps.tile_styles import tile_config
 from geo_app.pages import field as pages
 from geo_app.web import access
+from geo_app.web.api_schemas import OK, Answer, FieldToken, documented
 from geo_app.web.auth import csrf_token, current_user, unauthorized
 from geo_app.web.context import read_session
 
@@ -96,6 +98,9 @@ def field_page() -> str:
 
 
 @bp.get(urls.FIELD_TOKEN)
+@documented(
+    "field", lazy_gettext("The session's CSRF token (cookie login)"), {200: Answer(OK, FieldToken)}
+)
 def token() -> Response:
     """The session's CSRF token and login, read by the queue before it sends."""
     user = access.account()

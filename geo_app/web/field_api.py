@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,6 +38,19 @@ from geo_app.services.field import actions as field_actions
 from geo_app.services.field import edit
 from geo_app.services.field.inputs import Outcome, Writer
 from geo_app.services.field.rows import MODELS, is_twin, rule_broken, stored_feature
+from geo_app.web.api_schemas import (
+    OK,
+    Answer,
+    BoardCheck,
+    Inspection,
+    Items,
+    LangArgs,
+    NearbyArgs,
+    changed_schema,
+    created_schema,
+    documented,
+    stored_schema,
+)
 from geo_app.web.auth import (
     check_csrf,
     csrf_token,
@@ -53,6 +67,13 @@ DELETERS = (Role.admin, Role.staff)
 """Only the office deletes (softly, with a reason); officers change a status instead."""
 LAYER = f"<any({', '.join(MODELS)}):name>"
 VERSION = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+STORED = Answer(lazy_gettext("The feature as stored (ETag: its version)"), stored_schema)
+WRITES = (400, 401, 403, 404, 409, 415, 429)
+"""What a write may answer besides its own (409: a stale version or a broken rule)."""
+CSRF = {
+    "X-CSRF-Token": lazy_gettext("The session's token, for a write by cookie (not with Basic).")
+}
+IF_MATCH = {"If-Match": lazy_gettext('The version read, e.g. "3" (428 without it).'), **CSRF}
 
 
 @bp.after_request
@@ -116,6 +137,15 @@ def _answer(outcome: Outcome) -> tuple[Response, int]:
 
 
 @bp.post(f"/api/{LAYER}")
+@documented(
+    "field",
+    lazy_gettext("Create a feature (a replay answers the stored one)"),
+    {200: STORED, 201: STORED},
+    body=created_schema,
+    errors=WRITES,
+    headers=CSRF,
+    expand="name",
+)
 @roles_required(*WRITERS)
 def create(name: str) -> tuple[Response, int]:
     body, writer, radius = _body(), _writer(), settings().relapse_radius_m
@@ -123,6 +153,9 @@ def create(name: str) -> tuple[Response, int]:
 
 
 @bp.get(f"/api/{LAYER}/<int:row_id>")
+@documented(
+    "field", lazy_gettext("A feature as stored"), {200: STORED}, query=LangArgs, expand="name"
+)
 @login_required
 def read(name: str, row_id: int) -> tuple[Response, int]:
     with read_session() as db:
@@ -131,6 +164,15 @@ def read(name: str, row_id: int) -> tuple[Response, int]:
 
 
 @bp.patch(f"/api/{LAYER}/<int:row_id>")
+@documented(
+    "field",
+    lazy_gettext("Change a feature at the version read"),
+    {200: STORED},
+    body=changed_schema,
+    errors=(*WRITES, 428),
+    headers=IF_MATCH,
+    expand="name",
+)
 @roles_required(*WRITERS)
 def update(name: str, row_id: int) -> tuple[Response, int]:
     body, writer, version = _body(), _writer(), _if_match()
@@ -138,6 +180,15 @@ def update(name: str, row_id: int) -> tuple[Response, int]:
 
 
 @bp.delete(f"/api/{LAYER}/<int:row_id>")
+@documented(
+    "field",
+    lazy_gettext("Delete a feature (softly, with a reason)"),
+    {200: Answer(lazy_gettext("What was deleted"), {"type": "object"})},
+    body=changed_schema,
+    errors=(*WRITES, 428),
+    headers=IF_MATCH,
+    expand="name",
+)
 @roles_required(*DELETERS)
 def delete(name: str, row_id: int) -> tuple[Response, int]:
     body, writer, version = _body(), _writer(), _if_match()
@@ -145,6 +196,14 @@ def delete(name: str, row_id: int) -> tuple[Response, int]:
 
 
 @bp.post("/api/tipoff_boxes/<int:box_id>/inspections")
+@documented(
+    "field",
+    lazy_gettext("Record an opening of a tip-off box"),
+    {200: Answer(OK, {"type": "object"}), 201: Answer(lazy_gettext("Created"), {"type": "object"})},
+    body=Inspection,
+    errors=WRITES,
+    headers=CSRF,
+)
 @roles_required(*WRITERS)
 def inspect_box(box_id: int) -> tuple[Response, int]:
     body, writer = _body(), _writer()
@@ -152,6 +211,14 @@ def inspect_box(box_id: int) -> tuple[Response, int]:
 
 
 @bp.post("/api/hotline_boards/<int:board_id>/checks")
+@documented(
+    "field",
+    lazy_gettext("Record a check of a hotline board"),
+    {200: Answer(OK, {"type": "object"}), 201: Answer(lazy_gettext("Created"), {"type": "object"})},
+    body=BoardCheck,
+    errors=WRITES,
+    headers=CSRF,
+)
 @roles_required(*WRITERS)
 def check_board(board_id: int) -> tuple[Response, int]:
     body, writer = _body(), _writer()
@@ -175,6 +242,12 @@ def _number(name: str, low: float, high: float, default: float | None = None) ->
 
 
 @bp.get("/api/field/nearby")
+@documented(
+    "field",
+    lazy_gettext("Features near a point, nearest first"),
+    {200: Answer(OK, Items)},
+    query=NearbyArgs,
+)
 @roles_required(*WRITERS)
 def nearby() -> Response:
     lon, lat = _number("lon", -180, 180), _number("lat", -90, 90)
@@ -187,6 +260,9 @@ def nearby() -> Response:
 
 
 @bp.get("/api/field/today")
+@documented(
+    "field", lazy_gettext("My field writes of today"), {200: Answer(OK, Items)}, query=LangArgs
+)
 @roles_required(*WRITERS)
 def today() -> Response:
     with read_session() as db:

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, request
 from flask import url_for as flask_url_for
+from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app import clock
@@ -38,6 +39,16 @@ from geo_app.services.indicators import (
     RowsInvalid,
     read_indicator,
     save_indicators,
+)
+from geo_app.web.api_schemas import (
+    OK,
+    Answer,
+    IndicatorArgs,
+    LangArgs,
+    SavedRows,
+    documented,
+    indicator_row,
+    indicator_rows,
 )
 from geo_app.web.auth import (
     check_csrf,
@@ -196,6 +207,12 @@ def save_form(code: str, month: str) -> tuple[str, int] | BaseResponse:
 
 
 @bp.get("/api/indicators")
+@documented(
+    "indicators",
+    lazy_gettext("A commune's indicators of a month"),
+    {200: Answer(OK, indicator_row)},
+    query=IndicatorArgs,
+)
 @login_required
 def api_read() -> Response:
     code = request.args.get("unit", "").strip()
@@ -208,6 +225,17 @@ def api_read() -> Response:
 
 
 @bp.post("/api/indicators")
+@documented(
+    "indicators",
+    lazy_gettext("Save indicator rows (all or none)"),
+    {200: Answer(OK, SavedRows)},
+    query=LangArgs,
+    body=indicator_rows,
+    errors=(400, 401, 403, 404, 409, 415, 429),
+    headers={
+        "X-CSRF-Token": lazy_gettext("The session's token, for a write by cookie (not with Basic).")
+    },
+)
 @roles_required(*WRITERS)
 def api_write() -> Response:
     if not request.is_json:

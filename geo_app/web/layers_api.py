@@ -15,25 +15,51 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from geo_app.errors import InvalidInput
 from geo_app.features import Collection, may_see_sensitive
+from geo_app.layers import REGISTRY
 from geo_app.services import layer_api
 from geo_app.services.tiles.render import MAX_ZOOM
 from geo_app.web.access import account, require_login, scope_unit_id
+from geo_app.web.api_schemas import (
+    GEOJSON,
+    OK,
+    Answer,
+    FeatureArgs,
+    LayerRegistry,
+    collection_schema,
+    documented,
+    feature_schema,
+)
 from geo_app.web.context import lang, month_as_of, replica_session
 
 bp = Blueprint("layers_api", __name__)
 require_login(bp)
+LAYER_NAMES = {"name": {"type": "string", "enum": list(REGISTRY)}}
 
 
 @bp.get("/api/layers")
+@documented(
+    "layers",
+    lazy_gettext("The map layers, their fields and tiles"),
+    {200: Answer(OK, LayerRegistry)},
+)
 def layers() -> Response:
     with replica_session() as session:
         return jsonify(layer_api.registry(session))
 
 
 @bp.get("/api/layers/<name>/features")
+@documented(
+    "layers",
+    lazy_gettext("A page of a layer's features"),
+    {200: Answer(OK, collection_schema, (GEOJSON,))},
+    query=FeatureArgs,
+    path=LAYER_NAMES,
+    expand="name",
+)
 def features(name: str) -> Response:
     asked = _asked()
     with replica_session() as session:
@@ -44,6 +70,14 @@ def features(name: str) -> Response:
 
 
 @bp.get("/api/layers/<name>/features/<feature_id>")
+@documented(
+    "layers",
+    lazy_gettext("One feature of a layer"),
+    {200: Answer(OK, feature_schema, (GEOJSON,))},
+    query=FeatureArgs,
+    path=LAYER_NAMES,
+    expand="name",
+)
 def feature(name: str, feature_id: str) -> Response:
     """One feature by the layer's id field (``id_field`` in ``/api/layers``)."""
     with replica_session() as session:

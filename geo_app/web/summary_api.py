@@ -10,9 +10,11 @@ always inside the user's scope (403 for an area outside it, 404 for an unknown c
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext
 
 from geo_app.services.summary import summary
 from geo_app.web.access import require_login, scope_unit_id
+from geo_app.web.api_schemas import OK, Answer, AreaMonthArgs, Summary, documented
 from geo_app.web.context import lang, month_as_of, read_session
 
 bp = Blueprint("summary_api", __name__)
@@ -20,6 +22,12 @@ require_login(bp)
 
 
 @bp.get("/api/summary")
+@documented(
+    "summary",
+    lazy_gettext("The summary figures of an area in a month"),
+    {200: Answer(OK, Summary)},
+    query=AreaMonthArgs,
+)
 def summary_json() -> Response:
     on = month_as_of()
     area = (request.args.get("area") or "").strip() or None

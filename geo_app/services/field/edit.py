@@ -22,6 +22,7 @@ from geo_app.domain.vocabulary import HOTSPOT_STATUSES, can_change
 from geo_app.errors import InvalidInput, InvalidProperty, NotFound, PreconditionRequired, Stale
 from geo_app.features.service import layer as layer_spec
 from geo_app.layers.base import LayerQuery, LayerSpec
+from geo_app.layers.fields import Field
 from geo_app.models import SRID, HotspotStatusChange
 from geo_app.services import audit
 from geo_app.services.field.inputs import (
@@ -87,16 +88,27 @@ def _columns(spec: LayerSpec, props: dict[str, Any], writer: Writer) -> dict[str
     return values
 
 
-def _complete(spec: LayerSpec, values: dict[str, Any], writer: Writer) -> None:
-    """Defaults for what was left out; a 400 naming the first required property missing."""
-    for name, make in DEFAULTS.get(spec.name, {}).items():
-        values.setdefault(name, make())
+def writable(spec: LayerSpec) -> list[tuple[str, Field, bool]]:
+    """What a write may set: each editable field by the name it is written as, and whether a
+    create must give it (a column the database requires, with no default here or there); the
+    API's description reads this too."""
     table = MODELS[spec.name].__table__
+    found = []
     for f in spec.fields:
         name = WRITTEN_AS.get((spec.name, f.name), f.name)
         column = table.c.get(name)
         required = column is not None and not column.nullable and column.server_default is None
-        if f.editable and required and name not in values:
+        if f.editable:
+            found.append((name, f, required and name not in DEFAULTS.get(spec.name, {})))
+    return found
+
+
+def _complete(spec: LayerSpec, values: dict[str, Any], writer: Writer) -> None:
+    """Defaults for what was left out; a 400 naming the first required property missing."""
+    for name, make in DEFAULTS.get(spec.name, {}).items():
+        values.setdefault(name, make())
+    for name, _field, required in writable(spec):
+        if required and name not in values:
             raise _missing(name, writer)
 
 
