@@ -33,14 +33,15 @@ def described(app: Flask) -> dict[str, Any]:
 
 
 def test_every_api_route_is_described(app: Flask, described: dict[str, Any]) -> None:
-    """Each method of each route under /api/ is an operation of the document (a route whose
+    """Each method of each route under /api/ and /ogc is an operation of the document (a route whose
     layer name is expanded, once per layer)."""
     assert openapi.undescribed(app) == []
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(openapi.DOCUMENTED_PREFIXES):
             continue
         template = openapi.PARAMETER.sub(r"{\1}", rule.rule)
-        pattern = re.escape(template).replace(re.escape("{name}"), "[a-z_]+")
+        # a layer's name expanded into one path per layer, or left a parameter
+        pattern = re.escape(template).replace(re.escape("{name}"), r"(?:[a-z_]+|\{name\})")
         for method in (rule.methods or set()) - openapi.IGNORED_METHODS:
             found = [
                 path

@@ -602,3 +602,138 @@ def export_answer() -> Answer:
     """A layer export: a file in one of the registry's formats."""
     media = tuple(dict.fromkeys(f.media_type for f in FORMATS.values()))
     return Answer(_("The file, as an attachment"), None, media)
+
+
+# -- a row's history (``web/history.py``, ``services/history.py``) ----------------------------
+
+
+class HistoryArgs(LangArgs):
+    limit: int | None = Field(None, ge=1, le=200, description=_("At most this many entries."))
+    offset: int | None = Field(None, ge=0, description=_("Skip this many (see the next link)."))
+
+
+class IndicatorHistoryArgs(HistoryArgs):
+    unit: str = Field(description=_("The commune's code."))
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description=_("The month, YYYY-MM."))
+
+
+class HistoryChange(BaseModel):
+    """One field's change; a hidden one (free text for a reader who may not see it) has no
+    values, only a note that it changed."""
+
+    field: str
+    label: str
+    hidden: bool
+    before: Any = None
+    after: Any = None
+    note: str | None = None
+
+
+class HistoryEntry(BaseModel):
+    id: int
+    at: str = Field(description=_("When, ISO 8601."))
+    actor: str
+    action: str
+    action_label: str
+    table: str
+    reason: str | None = Field(
+        description=_("Why, as the writer said (free text: not for viewers).")
+    )
+    changes: list[HistoryChange]
+
+
+class Link(BaseModel):
+    rel: str
+    href: str
+    type: str | None = None
+    title: str | None = None
+
+
+class HistoryPage(BaseModel):
+    """One page of a row's history from the audit log, newest first."""
+
+    kind: str
+    id: int
+    title: str
+    entries: list[HistoryEntry]
+    numberMatched: int = Field(ge=0)
+    numberReturned: int = Field(ge=0)
+    page: str = Field(description=_("The history's web page."))
+    links: list[Link]
+
+
+# -- the OGC API – Features (``web/ogc.py``, documents made by ``pages/ogc.py``) --------------
+
+
+class OgcArgs(LangArgs):
+    f: Literal["json", "html"] | None = Field(
+        None, description=_("json or html; by the Accept header when absent.")
+    )
+
+
+class OgcItemsArgs(OgcArgs):
+    bbox: str | None = Field(None, description=_("west,south,east,north in degrees (CRS84)."))
+    limit: int | None = Field(
+        None, ge=1, description=_("At most this many (100 by default; 10,000 at most).")
+    )
+    offset: int | None = Field(None, ge=0, description=_("Skip this many (see the next link)."))
+    datetime: str | None = Field(
+        None, description=_("A day, or an interval a/b with .. for an open end (dated layers).")
+    )
+    status: str | None = Field(None, description=_("Statuses, comma-separated (layers with one)."))
+    campaign_id: int | None = Field(None, ge=0, description=_("A campaign id (campaign layers)."))
+
+
+class OgcLanding(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    title: str
+    description: str | None = None
+    links: list[Link]
+
+
+class OgcConformance(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    conformsTo: list[str]
+    links: list[Link] | None = None
+
+
+class OgcCollection(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: str
+    description: str | None = None
+    extent: dict[str, Any]
+    itemType: Literal["feature"]
+    crs: list[str]
+    links: list[Link]
+
+
+class OgcCollections(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    links: list[Link]
+    collections: list[OgcCollection]
+
+
+def ogc_items_schema(name: str, lang: Lang) -> Schema:
+    """A page of a collection's items: the layer's own features (as the layers API's) with an
+    ``id``, the OGC links and counts."""
+    feature = feature_schema(name, lang)
+    return {
+        "type": "object",
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "items": feature},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+            "timeStamp": {"type": "string"},
+            "links": {"type": "array", "items": Link.model_json_schema()},
+        },
+        "required": ["type", "features", "numberReturned", "links"],
+    }
+
+
+def ogc_item_schema(name: str, lang: Lang) -> Schema:
+    """One item: the layer's feature with its ``id`` and links."""
+    feature = feature_schema(name, lang)
+    feature["properties"]["links"] = {"type": "array", "items": Link.model_json_schema()}
+    return feature

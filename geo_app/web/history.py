@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from geo_app import clock, urls
 from geo_app.domain.month import Month
@@ -21,6 +22,14 @@ from geo_app.features import may_see_sensitive
 from geo_app.services import history as service
 from geo_app.web.access import account, scope_unit_id
 from geo_app.web.access import require_login as gate
+from geo_app.web.api_schemas import (
+    OK,
+    Answer,
+    HistoryArgs,
+    HistoryPage,
+    IndicatorHistoryArgs,
+    documented,
+)
 from geo_app.web.context import lang, read_session
 from geo_app.web.layers_api import whole_number as whole
 
@@ -60,12 +69,25 @@ def _json(found: service.History) -> Response:
 
 
 @bp.get(urls.FEATURE_HISTORY_API)
+@documented(
+    "history",
+    lazy_gettext("The history of a feature written in the field"),
+    {200: Answer(OK, HistoryPage)},
+    query=HistoryArgs,
+    path={"layer": {"type": "string", "enum": list(service.FEATURE_LAYERS)}},
+)
 def feature_json(layer: str, feature_id: int) -> Response:
     """The history of one feature of a layer written in the field."""
     return _json(_read(service.feature_layer(layer, lang()), feature_id))
 
 
 @bp.get(urls.INDICATOR_HISTORY_API)
+@documented(
+    "history",
+    lazy_gettext("The history of a unit's figures of one month"),
+    {200: Answer(OK, HistoryPage)},
+    query=IndicatorHistoryArgs,
+)
 def indicator_json() -> Response:
     """The history of a unit's figures of one month (``?unit=CODE&month=YYYY-MM``)."""
     code = request.args.get("unit", "").strip()
@@ -79,6 +101,12 @@ def indicator_json() -> Response:
 
 
 @bp.get(urls.EVALUATION_HISTORY_API)
+@documented(
+    "history",
+    lazy_gettext("The history of a campaign's evaluation"),
+    {200: Answer(OK, HistoryPage)},
+    query=HistoryArgs,
+)
 def evaluation_json(campaign_id: int, evaluation_id: int) -> Response:
     """The history of one of a campaign's evaluations (computed, re-evaluated, overridden)."""
     with read_session() as session:

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy.orm import Session
 
 from geo_app import clock
@@ -24,8 +25,30 @@ from geo_app.layers.base import LayerSpec
 from geo_app.pages import ogc
 from geo_app.urls import OGC_ROOT
 from geo_app.web.access import account, require_login, viewer
+from geo_app.web.api_schemas import (
+    GEOJSON,
+    HTML,
+    JSON,
+    OK,
+    Answer,
+    OgcArgs,
+    OgcCollection,
+    OgcCollections,
+    OgcConformance,
+    OgcItemsArgs,
+    OgcLanding,
+    documented,
+    ogc_item_schema,
+    ogc_items_schema,
+)
 from geo_app.web.context import lang, replica_session
-from geo_app.web.layers_api import parse_bbox, parse_campaign, parse_codes, whole_number
+from geo_app.web.layers_api import (
+    LAYER_NAMES,
+    parse_bbox,
+    parse_campaign,
+    parse_codes,
+    whole_number,
+)
 from geo_app.web.negotiation import asked_format
 
 bp = Blueprint("ogc", __name__)
@@ -38,6 +61,12 @@ ITEMS = ("bbox", "limit", "offset", "datetime")
 
 
 @bp.get(OGC_ROOT + "/", strict_slashes=False)
+@documented(
+    "ogc",
+    lazy_gettext("OGC API – Features: the landing page"),
+    {200: Answer(OK, OgcLanding, (JSON, HTML))},
+    query=OgcArgs,
+)
 def landing() -> Response | str:
     _only()
     document = ogc.landing(_place(), viewer())
@@ -45,6 +74,12 @@ def landing() -> Response | str:
 
 
 @bp.get(OGC_ROOT + "/conformance")
+@documented(
+    "ogc",
+    lazy_gettext("OGC API – Features: the conformance classes"),
+    {200: Answer(OK, OgcConformance, (JSON, HTML))},
+    query=OgcArgs,
+)
 def conformance() -> Response | str:
     _only()
     document = ogc.conformance(_place(), viewer())
@@ -52,6 +87,12 @@ def conformance() -> Response | str:
 
 
 @bp.get(OGC_ROOT + "/collections")
+@documented(
+    "ogc",
+    lazy_gettext("OGC API – Features: the collections (the map layers)"),
+    {200: Answer(OK, OgcCollections, (JSON, HTML))},
+    query=OgcArgs,
+)
 def collections() -> Response | str:
     _only()
     document = _read(lambda session: ogc.collections(session, _place(), viewer()))
@@ -59,6 +100,13 @@ def collections() -> Response | str:
 
 
 @bp.get(OGC_ROOT + "/collections/<name>")
+@documented(
+    "ogc",
+    lazy_gettext("OGC API – Features: one collection"),
+    {200: Answer(OK, OgcCollection, (JSON, HTML))},
+    query=OgcArgs,
+    path=LAYER_NAMES,
+)
 def collection(name: str) -> Response | str:
     _only()
     document = _read(lambda session: ogc.collection(session, _place(), viewer(), name))
@@ -66,6 +114,13 @@ def collection(name: str) -> Response | str:
 
 
 @bp.get(OGC_ROOT + "/collections/<name>/queryables")
+@documented(
+    "ogc",
+    lazy_gettext("OGC API – Features: what a collection's items may be filtered by (JSON Schema)"),
+    {200: Answer(OK, {"type": "object"}, (ogc.SCHEMA, HTML))},
+    query=OgcArgs,
+    path=LAYER_NAMES,
+)
 def queryables(name: str) -> Response | str:
     _only()
     document = ogc.queryables(_place(), viewer(), name)
@@ -73,6 +128,14 @@ def queryables(name: str) -> Response | str:
 
 
 @bp.get(OGC_ROOT + "/collections/<name>/items")
+@documented(
+    "ogc",
+    lazy_gettext("OGC API – Features: a page of a collection's items"),
+    {200: Answer(OK, ogc_items_schema, (GEOJSON, HTML))},
+    query=OgcItemsArgs,
+    path=LAYER_NAMES,
+    expand="name",
+)
 def items(name: str) -> Response | str:
     asked = _items_asked(ogc.served_layer(name, lang()))
     stamp = datetime.now(UTC)
@@ -86,6 +149,14 @@ def items(name: str) -> Response | str:
 
 
 @bp.get(OGC_ROOT + "/collections/<name>/items/<feature_id>")
+@documented(
+    "ogc",
+    lazy_gettext("OGC API – Features: one item"),
+    {200: Answer(OK, ogc_item_schema, (GEOJSON, HTML))},
+    query=OgcArgs,
+    path=LAYER_NAMES,
+    expand="name",
+)
 def item(name: str, feature_id: str) -> Response | str:
     _only()
     document = _read(

@@ -33,7 +33,7 @@ from geo_app.web.headers import csp_nonce
 bp = Blueprint("openapi", __name__)
 require_login(bp)
 
-DOCUMENTED_PREFIXES = ("/api/",)
+DOCUMENTED_PREFIXES = ("/api/", "/ogc")
 """Every route under these prefixes must be described (``tests/test_openapi.py``)."""
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PARAMETER = re.compile(r"<(?:[^>]*:)?(\w+)>")
@@ -47,6 +47,8 @@ TAGS: dict[str, str] = {
     "field": _("Field writes: hotspots, boards, boxes, cultivation sites"),
     "exports": _("Layer exports (files)"),
     "jobs": _("Briefing packs made in the background"),
+    "history": _("The history of a feature, an indicator row or an evaluation (audit log)"),
+    "ogc": _("OGC API – Features (QGIS, GDAL)"),
     "system": _("The service itself"),
 }
 SECURITY: list[dict[str, list[str]]] = [{"basicAuth": []}, {"sessionCookie": []}]
