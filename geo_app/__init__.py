@@ -61,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
         reports,
         summary_api,
         tiles,
+        users,
     )
 
     for module in (
@@ -77,5 +78,6 @@ def _register_blueprints(app: Flask) -> None:
         reports,
         exports,
         briefings,
+        users,
     ):
         app.register_blueprint(module.bp)
