@@ -353,6 +353,9 @@ def test_a_reset_forces_a_password_change_at_the_next_login(world: World) -> Non
     assert english.headers["Location"] == "/account/password?lang=en"
     refused = fresh.get(API)
     assert refused.status_code == 403 and "Đổi mật khẩu" in refused.get_json()["error"]
+    tiles = world.app.wsgi_app.served
+    assert fresh.get("/tiles/hotspots/10/812/450.mvt").status_code == 403  # not by the tile door
+    assert world.app.wsgi_app.served == tiles
     basic = world.app.test_client().get(API, auth=("viewer86", temporary))
     assert basic.status_code == 403 and "web" in basic.get_json()["error"]
     page = fresh.get("/account/password")
