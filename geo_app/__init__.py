@@ -64,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
         reports,
         summary_api,
         tiles,
+        users,
     )
 
     for module in (
@@ -83,5 +84,6 @@ def _register_blueprints(app: Flask) -> None:
         history,
         ogc,
         openapi,
+        users,
     ):
         app.register_blueprint(module.bp)

@@ -97,14 +97,15 @@ def _account(engine: Engine) -> sa.Row:
         return conn.execute(
             sa.text(
                 "SELECT u.role::text AS role, u.is_active, u.password_hash, a.code "
-                "FROM app_user u LEFT JOIN admin_unit a ON a.id = u.scope_unit_id"
+                "FROM app_user u LEFT JOIN admin_unit a ON a.id = u.scope_unit_id "
+                "WHERE u.login = 'staff1'"
             )
         ).one()
 
 
 def _open_sessions(engine: Engine) -> int:
     with engine.begin() as conn:
-        user_id = conn.scalar(sa.text("SELECT id FROM app_user"))
+        user_id = conn.scalar(sa.text("SELECT id FROM app_user WHERE login = 'staff1'"))
         for n in range(2):
             conn.execute(
                 sa.text(
@@ -121,6 +122,8 @@ def test_account_changes_end_the_users_sessions(
     _province(empty_db, engine_for)
     engine = engine_for(empty_db)
     assert _create(empty_db, "staff1", "--role", "staff", "--scope", "86")[0] == 0
+    # Another admin, so staff1 (made an admin below) is not the last one and may be deactivated.
+    assert _create(empty_db, "admin0", "--role", "admin")[0] == 0
     runs = [
         (("set-password", "staff1", "--password-stdin"), "mat-khau-moi-moi\n"),
         (("set-role", "staff1", "--role", "commander", "--scope", "86"), None),

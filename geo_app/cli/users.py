@@ -1,6 +1,8 @@
-"""geo-app create-user, set-password, set-role, deactivate-user, activate-user, unlock-user:
-accounts, roles and scopes. Every change to an existing account ends that user's login sessions
-at once; a new password also lifts the login throttle's lock on the account."""
+"""geo-app create-user, set-password, set-role, deactivate-user, activate-user, unlock-user,
+users list and users reset-password: accounts, roles and scopes. Every change to an existing
+account ends that user's login sessions at once; a new password also lifts the login throttle's
+lock on the account. The shell's operator is not limited by who-manages-whom (web pages are),
+but the last active admin can be neither deactivated nor demoted here either."""
 
 from __future__ import annotations
 
@@ -135,3 +137,52 @@ def deactivate_user(login: str) -> None:
 def activate_user(login: str) -> None:
     """Let a deactivated user log in again."""
     _set_active(login, True)
+
+
+@main.group("users")
+def users_group() -> None:
+    """List users and reset passwords (the same services as the web page /admin/users)."""
+
+
+@users_group.command("list")
+@click.option("--role", type=ROLE, default=None, help="Only users with this role.")
+@click.option("--active/--inactive", "active", default=None, help="Only active or inactive.")
+@click.option("--search", default="", help="A piece of the login or of the scope's name.")
+def list_users(role: str | None, active: bool | None, search: str) -> None:
+    """One line per user: login, role, scope, active, last login, locked, must change."""
+    from geo_app.models import Role
+    from geo_app.pages.users import Filters, user_list
+    from geo_app.services.accounts.admin import Manager
+
+    operator = Manager(user_id=0, role=Role.admin, scope_unit_id=None)  # sees every user
+    filters = Filters(role, active, search.strip())
+    found = _in_transaction(lambda session: user_list(session, operator, filters, _secret(), "en"))
+    click.echo("login\trole\tscope\tactive\tlast_login\tlocked\tmust_change")
+    for row in found.rows:
+        last = row.last_login_at.isoformat(timespec="seconds") if row.last_login_at else "-"
+        fields = (row.login, row.role, row.scope_code or "national", _yes(row.is_active), last)
+        click.echo("\t".join((*fields, _yes(row.locked), _yes(row.must_change))))
+    if found.more:
+        click.echo("(more users match: narrow with --role, --active/--inactive or --search)")
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+@users_group.command("reset-password")
+@click.argument("login")
+def reset_password(login: str) -> None:
+    """Give a user a temporary password, printed once; the user must change it at the next
+    login. The user's open sessions end and a login lock is lifted."""
+    from geo_app.services.accounts.users import reset_password as run
+    from geo_app.services.accounts.users import unlock
+
+    def work(session: Session) -> Any:
+        reset = run(session, login=login, actor=actor())
+        unlock(session, login=login, secret=_secret(), actor=actor())
+        return reset
+
+    reset = _in_transaction(work)
+    click.echo(f"temporary password of {login}: {reset.password}")
+    click.echo(f"{reset.ended} session(s) ended; it must be changed at the next login")

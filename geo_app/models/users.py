@@ -26,6 +26,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("login = lower(login)", name="login_lower_case"),
         CheckConstraint("length(btrim(login)) > 0", name="login_not_blank"),
+        CheckConstraint("version > 0", name="version_positive"),
     )
 
     id: Mapped[int] = id_column()
@@ -36,3 +37,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     last_login_at: Mapped[datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(server_default=text("false"))
+    """Set by a password reset: the user's logins open only the password change page."""
+    version: Mapped[int] = mapped_column(server_default=text("1"))
+    """Raised by every change to the account (optimistic locking of the admin forms)."""

@@ -43,6 +43,7 @@ from flask import (
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_babel import gettext
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session as DbSession
 from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app import urls
@@ -50,6 +51,7 @@ from geo_app.db import session_scope
 from geo_app.domain.vocabulary import USER_ROLES
 from geo_app.models import Role
 from geo_app.services.accounts import sessions
+from geo_app.services.accounts.admin import MANAGERS
 from geo_app.services.accounts.credentials import CredentialCache
 from geo_app.services.accounts.login import Account, active_account, attempt
 from geo_app.services.accounts.throttle import Refusal
@@ -66,6 +68,9 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 VIETNAM_TIME = timezone(timedelta(hours=7))
 """When to retry is said in the users' own clock (Vietnam has no daylight saving)."""
+OPEN_TO_MUST_CHANGE = "geo_app_open_to_must_change"
+PASSWORD_PAGE = "/account/password"
+"""One's own password change (``web/users.py``): where the gate sends a user who must."""
 
 
 @bp.record_once
@@ -206,6 +211,8 @@ class UserBar:
     login: str
     role: str
     scope: str
+    manages_users: bool = False
+    """Whether the user administration (``/admin/users``) is open to this user."""
 
 
 def user_bar() -> UserBar | None:
@@ -220,7 +227,33 @@ def user_bar() -> UserBar | None:
         scope = gettext("national")
     else:
         scope = f"{user.scope_name} ({user.scope_code})"
-    return UserBar(user.login, USER_ROLES.label(user.role.value, lang()), scope)
+    role = USER_ROLES.label(user.role.value, lang())
+    return UserBar(user.login, role, scope, user.role in MANAGERS)
+
+
+def open_while_password_must_change(view: View) -> View:
+    """Mark a view that a user who must change their password may still open (the change page
+    itself, logging in and out); every other view is closed to them by the gate below."""
+    setattr(view, OPEN_TO_MUST_CHANGE, True)
+    return view
+
+
+@bp.before_app_request
+def _password_change_gate() -> BaseResponse | None:
+    """After a reset, an account opens nothing but the password change page: pages send the
+    browser there, APIs (and HTTP Basic) answer 403 saying so."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or request.endpoint == "static" or getattr(view, OPEN_TO_MUST_CHANGE, False):
+        return None
+    user = current_user()
+    if user is None or not user.must_change_password:
+        return None
+    if _is_api():
+        text = gettext("Change your password in the web page (log in there) before going on.")
+        response = jsonify({"error": text})
+        response.status_code = 403
+        return response
+    return redirect(PASSWORD_PAGE + ("?lang=en" if lang() == "en" else ""))
 
 
 def unauthorized() -> BaseResponse:
@@ -292,6 +325,7 @@ def _login_page(error: str | None, status: int = 200) -> tuple[str, int]:
 
 
 @bp.get("/login")
+@open_while_password_must_change
 def login() -> tuple[str, int] | BaseResponse:
     if current_user() is not None:
         return redirect(_safe_next(request.args.get("next")))
@@ -299,6 +333,7 @@ def login() -> tuple[str, int] | BaseResponse:
 
 
 @bp.post("/login")
+@open_while_password_must_change
 def login_post() -> tuple[str, int] | BaseResponse:
     """Same answer for an unknown login, a wrong password and an inactive account; a new
     session id at every login (no fixation)."""
@@ -306,7 +341,6 @@ def login_post() -> tuple[str, int] | BaseResponse:
     name = request.form.get("login", "")
     password = request.form.get("password", "")
     previous = session.get(SESSION_KEY)
-    config = settings()
     with session_scope(engine()) as db, db.begin():
         outcome = attempt(
             db, name, password, address=request.remote_addr or "", secret=_secret(), via="form"
@@ -314,19 +348,29 @@ def login_post() -> tuple[str, int] | BaseResponse:
         if isinstance(outcome, Account):
             if isinstance(previous, str):
                 sessions.end(db, previous)
-            started = sessions.start(
-                db, outcome.id, idle=config.session_idle, max_age=config.session_max_age
-            )
+            started = start_session(db, outcome.id)
     if isinstance(outcome, Refusal):
         return throttled(outcome)
     if outcome is None:
         return _login_page(error=gettext("Wrong login or password."), status=401)
-    session.clear()
-    session[SESSION_KEY] = started.raw_id
+    keep_session(started)
     return redirect(_safe_next(request.form.get("next")))
 
 
+def start_session(db: DbSession, user_id: int) -> sessions.Started:
+    """A new server session for the user (the caller commits, then ``keep_session``)."""
+    config = settings()
+    return sessions.start(db, user_id, idle=config.session_idle, max_age=config.session_max_age)
+
+
+def keep_session(started: sessions.Started) -> None:
+    """This browser's cookie now carries ``started`` and nothing else (a fresh id)."""
+    session.clear()
+    session[SESSION_KEY] = started.raw_id
+
+
 @bp.post("/logout")
+@open_while_password_must_change
 def logout() -> Response | BaseResponse:
     """Ends every session of the user, on every device, not only this browser's."""
     check_csrf()

@@ -89,8 +89,8 @@ class TileDoor:
                 connection, raw_id, idle=config.session_idle, max_age=config.session_max_age
             )
         )
-        if live is None:
-            return None
+        if live is None or live.account.must_change_password:
+            return None  # Flask answers: 401, or 403 until the password is changed
         name, z, x, y = matched.groups()
         asked = Asked(name, z, x, y, args, live.account.scope_unit_id)
         gzip_ok = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0

@@ -40,6 +40,8 @@ class Account:
     password_tag: str
     """A fingerprint of the stored password hash: it changes with the password, which is how a
     remembered HTTP Basic check notices a password change."""
+    must_change_password: bool = False
+    """After a reset: the account opens only the password change page until it is changed."""
 
 
 _USERS = User.__table__
@@ -52,6 +54,7 @@ ACCOUNT_COLUMNS = (
     _UNITS.c.code,
     _UNITS.c.name,
     _USERS.c.password_hash,
+    _USERS.c.must_change_password,
 )
 """The columns ``account_of`` reads, in order; joined as ``ACCOUNT_FROM``."""
 ACCOUNT_FROM = _USERS.outerjoin(_UNITS, _UNITS.c.id == _USERS.c.scope_unit_id)
@@ -63,8 +66,11 @@ def password_tag(password_hash: str) -> str:
 
 def account_of(row: Row[Any] | tuple[Any, ...]) -> Account:
     """An ``Account`` from a row that starts with ``ACCOUNT_COLUMNS``."""
-    user_id, login, role, scope_id, code, name, hashed = tuple(row)[: len(ACCOUNT_COLUMNS)]
-    return Account(user_id, login, Role(role), scope_id, code, name, password_tag(hashed))
+    user_id, login, role, scope_id, code, name, hashed, must_change = tuple(row)[
+        : len(ACCOUNT_COLUMNS)
+    ]
+    tag = password_tag(hashed)
+    return Account(user_id, login, Role(role), scope_id, code, name, tag, bool(must_change))
 
 
 @lru_cache(maxsize=1)
