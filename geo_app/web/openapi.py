@@ -214,12 +214,11 @@ def _responses(doc: api.Doc, value: str, components: _Components) -> dict[str, A
             media: {"schema": schema} if schema is not None else {} for media in answer.media_types
         }
         responses[str(status)] = response
-    error = components.schema(api.ErrorBody, value)
+    error: dict[str, Any] = {api.JSON: {"schema": components.schema(api.ErrorBody, value)}}
+    if any(api.HTML in answer.media_types for answer in doc.answers.values()):
+        error[api.HTML] = {"schema": {"type": "string"}}  # to whoever asked for the page
     for status in sorted(set(doc.errors) - set(doc.answers)):
-        responses[str(status)] = {
-            "description": gettext(STATUS_TEXT[status]),
-            "content": {api.JSON: {"schema": error}},
-        }
+        responses[str(status)] = {"description": gettext(STATUS_TEXT[status]), "content": error}
     return responses
 
 
