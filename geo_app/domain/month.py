@@ -24,6 +24,11 @@ MonthReason = Literal["format", "too_early", "future"]
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 """Exactly ``YYYY-MM``; ``[0-9]`` (not ``\\d``) so full-width and other digits are refused."""
 _DAY = re.compile(r"([0-9]{4}-[0-9]{2})-([0-9]{2})")
+MONTH_PATTERN = f"^{_MONTH.pattern}$"
+"""A month (YYYY-MM) as a JSON Schema ``pattern``: the API's description says what the parser
+takes, from the parser's own expression."""
+MONTH_OR_DAY_PATTERN = f"^{_MONTH.pattern}(-[0-9]{{2}})?$"
+"""A month, or a day of one (YYYY-MM or YYYY-MM-DD), as a JSON Schema ``pattern``."""
 SHOWN_LENGTH = 20
 
 

@@ -23,6 +23,7 @@ from flask_babel import LazyString, gettext
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo_app.domain.indicators import COLUMNS
+from geo_app.domain.month import MONTH_OR_DAY_PATTERN, MONTH_PATTERN
 from geo_app.domain.vocabulary import VOCABULARIES
 from geo_app.exports.formats import FORMATS
 from geo_app.layers import REGISTRY
@@ -508,7 +509,7 @@ def indicator_row(_name: str = "", _lang: Lang = "vi") -> Schema:
         "type": "object",
         "properties": {
             "code": {"type": "string"},
-            "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+            "month": {"type": "string", "pattern": MONTH_PATTERN},
             "version": {"type": ["integer", "null"]},
             **counts,
         },
@@ -522,7 +523,7 @@ def indicator_rows(_name: str, _lang: Lang) -> Schema:
 
 # -- query parameters (each view parses them itself; these only describe) ---------------------
 
-MONTH = r"^\d{4}-\d{2}(-\d{2})?$"
+MONTH = MONTH_OR_DAY_PATTERN
 
 
 class LangArgs(BaseModel):
@@ -562,7 +563,7 @@ class ProgressArgs(LangArgs):
 
 class IndicatorArgs(LangArgs):
     unit: str = Field(description=_("The commune's code."))
-    month: str = Field(pattern=r"^\d{4}-\d{2}$", description=_("The month, YYYY-MM."))
+    month: str = Field(pattern=MONTH_PATTERN, description=_("The month, YYYY-MM."))
 
 
 class NearbyArgs(LangArgs):
@@ -580,7 +581,7 @@ class ExportArgs(LangArgs):
         description=_("The file format (GeoPackage by default)."),
     )
     area: str | None = Field(None, description=_("A province or commune code."))
-    month: str | None = Field(None, pattern=r"^\d{4}-\d{2}$", description=_("YYYY-MM."))
+    month: str | None = Field(None, pattern=MONTH_PATTERN, description=_("YYYY-MM."))
     status: str | None = Field(
         None, description=_("Statuses, comma-separated (the layer's codes).")
     )
@@ -614,7 +615,7 @@ class HistoryArgs(LangArgs):
 
 class IndicatorHistoryArgs(HistoryArgs):
     unit: str = Field(description=_("The commune's code."))
-    month: str = Field(pattern=r"^\d{4}-\d{2}$", description=_("The month, YYYY-MM."))
+    month: str = Field(pattern=MONTH_PATTERN, description=_("The month, YYYY-MM."))
 
 
 class HistoryChange(BaseModel):
