@@ -36,7 +36,7 @@ from geo_app.demo.accounts import DEMO_PASSWORD
 from geo_app.layers import REGISTRY
 
 ADMIN, OFFICER = "quantri", "canbo.hoaminh"
-EXAMPLES, OFFICER_EXAMPLES = 10, 3
+EXAMPLES, OFFICER_EXAMPLES = 6, 3
 """Examples per operation: the admin's pass, then the officer's (scoped) pass."""
 CHECKS = [
     not_a_server_error,
