@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from _browser import PageWatch
-from conftest import app_role_url, browser_log_in, loaded_demo, make_settings
+from _databases import copy_of
+from conftest import app_role_url, browser_log_in, make_settings
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy.engine import Engine
@@ -35,9 +36,9 @@ OUTSIDE_SCOPE = "Vị trí nằm ngoài địa bàn của bạn"
 
 
 @pytest.fixture(scope="module")
-def field_db() -> Iterator[str]:
+def field_db(demo_db: str) -> Iterator[str]:
     """This module's own copy of the demo: its writes never reach the other tests' data."""
-    with loaded_demo("geo_app_test_field") as url:
+    with copy_of(demo_db, "geo_app_test_field_phone") as url:
         yield url
 
 
