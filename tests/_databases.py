@@ -9,23 +9,17 @@ or retry a dropped connection.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from conftest import _admin_engine, drop_database
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 ATTEMPTS = 8
-
-
-def admin_engine() -> Engine:
-    return sa.create_engine(
-        os.environ["GEO_APP_TEST_ADMIN_URL"], isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-    )
 
 
 def _end_connections(conn: sa.Connection, database: str) -> None:
@@ -43,7 +37,7 @@ def create_copy(source_url: str, prefix: str) -> str:
     source = make_url(source_url)
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     create = sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"')
-    admin = admin_engine()
+    admin = _admin_engine()
     try:
         with admin.connect() as conn:
             for attempt in range(ATTEMPTS):
@@ -60,17 +54,6 @@ def create_copy(source_url: str, prefix: str) -> str:
     return source.set(database=name).render_as_string(hide_password=False)
 
 
-def drop(url: str) -> None:
-    admin = admin_engine()
-    try:
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-            )
-    finally:
-        admin.dispose()
-
-
 @contextmanager
 def copy_of(source_url: str, prefix: str) -> Iterator[str]:
     """A copy of the source database for the ``with`` block; dropped after it."""
@@ -78,4 +61,4 @@ def copy_of(source_url: str, prefix: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        drop(url)
+        drop_database(url)

@@ -11,14 +11,13 @@ officer, has fewer), so the module stays near a minute on a 2-core machine.
 from __future__ import annotations
 
 import base64
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
+from _databases import create_copy
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -30,7 +29,6 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy.engine import make_url
 
 from geo_app.demo.accounts import DEMO_PASSWORD
 from geo_app.layers import REGISTRY
@@ -50,34 +48,6 @@ SKIPPED = "/briefing/pack/"
 kind, scope) are covered by tests/test_briefing_pack.py."""
 
 
-def _copy_of(source: str) -> str:
-    """A new database made from ``source`` as a template (its open connections are closed
-    first: the app's pools reconnect on their next use)."""
-    from conftest import _admin_engine
-
-    name = f"geo_app_test_api_{uuid.uuid4().hex[:8]}"
-    template = make_url(source).database
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        for attempt in range(5):
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": template},
-            )
-            try:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-                break
-            except sa.exc.OperationalError:
-                if attempt == 4:
-                    raise
-                time.sleep(0.5)
-    admin.dispose()
-    return make_url(source).set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def api_app(demo_db: str) -> Iterator[Flask]:
     """The app on its own copy of the demo data."""
@@ -85,7 +55,7 @@ def api_app(demo_db: str) -> Iterator[Flask]:
 
     from geo_app import create_app
 
-    url = _copy_of(demo_db)
+    url = create_copy(demo_db, "geo_app_test_api")
     application = create_app(make_settings(), database_url=app_role_url(url) or url)
     application.config["TESTING"] = True
     yield application
