@@ -116,3 +116,28 @@ class Prepared:
             connection.exec_driver_sql(self.prepare)
             done.add(self.name)
         return connection.exec_driver_sql(self.execute, {**self.defaults, **values})
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A one-row SELECT run in front of another statement, in the same round trip.
+
+    Why: on this kind of machine a second round trip cost a tile request ~0.8 ms end to end,
+    far more than the statement itself (the backend and the server thread each sleep and wake).
+    The gate's columns come first in the answer; when the gate finds no row the answer has no
+    row and the statement's own columns are never computed (they are scalar subqueries, which
+    PostgreSQL evaluates only for a row it returns). ``name`` goes into the prepared
+    statement's name, so each gated statement is prepared once per connection.
+    """
+
+    name: str
+    select: sa.Select[Any]
+
+    def around(self, *columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
+        """``SELECT <gate's columns>, <columns> FROM <gate>``."""
+        gate = self.select.subquery("gate")
+        return sa.select(*gate.c, *columns).select_from(gate)
+
+
+Gated = tuple[Gate, Mapping[str, Any]]
+"""A gate with the values of its parameters for one request."""

@@ -12,18 +12,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy.engine import Connection, Row
 from werkzeug.datastructures import ETags
 
 from geo_app import clock
+from geo_app.db import Gated
 from geo_app.domain.month import as_of
 from geo_app.errors import InvalidInput
 from geo_app.services.tiles import warm
 from geo_app.services.tiles.cache import Tile, TileCache
 from geo_app.services.tiles.render import request_params
 from geo_app.web.access import require_login, scope_unit_id
-from geo_app.web.context import bare_read_engine, on_replica_connection
+from geo_app.web.context import bare_read_engine, on_bare_connection, on_replica_connection
 
 bp = Blueprint("tiles", __name__)
 require_login(bp)
@@ -88,24 +91,44 @@ def answer(asked: Asked, if_none_match: ETags, gzip_ok: bool) -> Answer:
     one: ``web/context.py``), drawn inside the user's scope
     (sensitive layers leave out everything outside it); InvalidInput or NotFound for a bad
     request. The view and the fast door (``web/tile_door.py``) both answer with this."""
+    found = on_replica_connection(lambda connection: _get(connection, asked, None))
+    assert found is not None  # without a gate there is always a tile
+    return _answer(found[0], asked.args.get("v"), if_none_match, gzip_ok)
+
+
+def answer_gated(
+    asked: Asked, if_none_match: ETags, gzip_ok: bool, gated: Gated
+) -> tuple[Answer, Row[Any]] | None:
+    """:func:`answer` behind ``gated`` (``db.Gate``: the session check of the fast door) in
+    the same round trip, on the primary's bare connection, with the gate's row; None when the
+    gate finds no row (nothing was drawn)."""
+    found = on_bare_connection(lambda connection: _get(connection, asked, gated))
+    if found is None:
+        return None
+    tile, row = found
+    assert row is not None
+    return _answer(tile, asked.args.get("v"), if_none_match, gzip_ok), row
+
+
+def _get(
+    connection: Connection, asked: Asked, gated: Gated | None
+) -> tuple[Tile, Row[Any] | None] | None:
     zoom, column, row = (
         _integer(label, value) for label, value in (("z", asked.z), ("x", asked.x), ("y", asked.y))
     )
     on = as_of(asked.args.get("month"), today=clock.today())
     params = request_params(asked.name, asked.args)
-    found = on_replica_connection(
-        lambda connection: tile_cache().get(
-            connection,
-            asked.name,
-            zoom,
-            column,
-            row,
-            on,
-            scope_unit_id=asked.scope_unit_id,
-            params=params,
-        )
+    return tile_cache().get_gated(
+        connection,
+        asked.name,
+        zoom,
+        column,
+        row,
+        on,
+        gated,
+        scope_unit_id=asked.scope_unit_id,
+        params=params,
     )
-    return _answer(found, asked.args.get("v"), if_none_match, gzip_ok)
 
 
 def _integer(label: str, value: str) -> int:

@@ -17,13 +17,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
-from geo_app.db import Prepared
+from geo_app.db import Gate, Prepared
 from geo_app.models import AppSession, User
 from geo_app.services.accounts.login import ACCOUNT_COLUMNS, ACCOUNT_FROM, Account, account_of
 
@@ -45,6 +45,8 @@ class Live:
 
     account: Account
     csrf_token: str
+    stale: bool = False
+    """``last_seen_at`` is older than ``TOUCH_EVERY``: the caller writes it (:func:`touch`)."""
 
 
 def token_hash(raw_id: str) -> str:
@@ -84,21 +86,28 @@ def end_all(session: Session, user_id: int) -> int:
 
 
 _SESSIONS = cast(sa.Table, AppSession.__table__)
+
+
+def _param(name: str, type_: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
+    """A parameter with its type written into the SQL, so the lookup keeps its types inside
+    another statement too (``GATE``), where PostgreSQL infers the parameters' types."""
+    return sa.cast(sa.bindparam(name, type_=type_), type_)
+
+
 _LOOKUP = (
     sa.select(
         *ACCOUNT_COLUMNS,
         _SESSIONS.c.csrf_token,
-        (
-            _SESSIONS.c.last_seen_at
-            < sa.func.now() - sa.bindparam("touch_every", type_=sa.Interval)
-        ).label("stale"),
+        (_SESSIONS.c.last_seen_at < sa.func.now() - _param("touch_every", sa.Interval())).label(
+            "stale"
+        ),
     )
     .select_from(ACCOUNT_FROM.join(_SESSIONS, _SESSIONS.c.user_id == User.__table__.c.id))
     .where(
-        _SESSIONS.c.token_hash == sa.bindparam("hashed_id", type_=sa.Text),
+        _SESSIONS.c.token_hash == _param("hashed_id", sa.Text()),
         User.__table__.c.is_active,
-        _SESSIONS.c.last_seen_at > sa.func.now() - sa.bindparam("idle", type_=sa.Interval),
-        _SESSIONS.c.created_at > sa.func.now() - sa.bindparam("max_age", type_=sa.Interval),
+        _SESSIONS.c.last_seen_at > sa.func.now() - _param("idle", sa.Interval()),
+        _SESSIONS.c.created_at > sa.func.now() - _param("max_age", sa.Interval()),
     )
 )
 _TOUCH = (
@@ -113,6 +122,30 @@ three-table join cost more than running it (~0.2 ms against ~0.03 ms)."""
 
 _LOOKUP_PREPARED = Prepared.of(_LOOKUP, LOOKUP_NAME)
 
+GATE = Gate("session", _LOOKUP)
+"""The lookup as a ``db.Gate``: a tile's statement behind it is drawn only for a live session,
+in the same round trip (``web/tile_door.py``); read its row with :func:`live_of`."""
+
+
+def gate_values(raw_id: str, *, idle: timedelta, max_age: timedelta) -> dict[str, Any]:
+    """The lookup's parameters for the session behind ``raw_id``."""
+    return {
+        "hashed_id": token_hash(raw_id),
+        "idle": idle,
+        "max_age": max_age,
+        "touch_every": TOUCH_EVERY,
+    }
+
+
+def live_of(row: Row[Any]) -> Live:
+    """The live session of a lookup's row (alone or in front of a gated statement)."""
+    return Live(account_of(row), row.csrf_token, bool(row.stale))
+
+
+def touch(connection: Connection, raw_id: str) -> None:
+    """Write the session's last use now (idle expiry counts from it); the caller commits."""
+    connection.execute(_TOUCH, {"hashed_id": token_hash(raw_id)})
+
 
 def lookup(
     connection: Connection, raw_id: str, *, idle: timedelta, max_age: timedelta
@@ -120,11 +153,11 @@ def lookup(
     """The live session behind ``raw_id`` with its active account, or None (unknown, ended,
     expired, or the user deactivated). Commits its own touch, so give it an autocommit
     connection (or commit after)."""
-    hashed = token_hash(raw_id)
-    params = {"hashed_id": hashed, "idle": idle, "max_age": max_age, "touch_every": TOUCH_EVERY}
-    row = _LOOKUP_PREPARED.run(connection, params).one_or_none()
+    values = gate_values(raw_id, idle=idle, max_age=max_age)
+    row = _LOOKUP_PREPARED.run(connection, values).one_or_none()
     if row is None:
         return None
-    if row.stale:
-        connection.execute(_TOUCH, {"hashed_id": hashed})
-    return Live(account_of(row), row.csrf_token)
+    live = live_of(row)
+    if live.stale:
+        touch(connection, raw_id)
+    return live

@@ -17,12 +17,13 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
-from geo_app.db import Prepared
+from geo_app.db import Gate, Gated, Prepared
 from geo_app.services.tiles import render as tiles
 
 DEFAULT_BUDGET = 64 * 1024 * 1024  # bytes of tiles (both encodings) kept in memory
@@ -60,26 +61,38 @@ def etag_of(body: bytes) -> str:
 
 # Newer edits are found by (layer, version) first, so an unchanged layer costs one index probe;
 # only those are tested against the tile (a GiST scan at low zoom would meet thousands of boxes).
-_CHECK = Prepared.of(
+_TOUCHED = (
     sa.text(
         """
-    WITH newer AS MATERIALIZED (
-        SELECT e.bbox
-        FROM unnest(CAST(:seen_layers AS text[]), CAST(:seen AS bigint[])) AS s(layer, v)
-        CROSS JOIN LATERAL (
-            SELECT bbox FROM layer_edit WHERE layer = s.layer AND version > s.v
-            OFFSET 0  -- kept a parameterised index scan, never flattened into a hash join
-        ) e
+    SELECT EXISTS (
+        WITH newer AS MATERIALIZED (
+            SELECT e.bbox
+            FROM unnest(CAST(:seen_layers AS text[]), CAST(:seen AS bigint[])) AS s(layer, v)
+            CROSS JOIN LATERAL (
+                SELECT bbox FROM layer_edit WHERE layer = s.layer AND version > s.v
+                OFFSET 0  -- kept a parameterised index scan, never flattened into a hash join
+            ) e
+        )
+        SELECT 1 FROM newer WHERE bbox && ST_TileEnvelope(:z, :x, :y, margin => :margin)
     )
-    SELECT (SELECT json_object_agg(layer, version) FROM layer_version
-            WHERE layer = ANY(CAST(:layers AS text[]))) AS versions,
-           EXISTS (
-               SELECT 1 FROM newer WHERE bbox && ST_TileEnvelope(:z, :x, :y, margin => :margin)
-           ) AS touched
     """
-    ),
-    "geo_app_tile_check",
+    )
+    .columns(sa.column("touched", sa.Boolean))
+    .scalar_subquery()
 )
+_CHECKS: dict[str | None, Prepared] = {}
+
+
+def _check(gate: Gate | None) -> Prepared:
+    """The validity check (the layers' current versions and whether a newer edit touched the
+    tile), behind ``gate`` when given; prepared once per gate."""
+    found = _CHECKS.get(gate.name if gate else None)
+    if found is None:
+        columns = (tiles.versions_column().label("versions"), _TOUCHED.label("touched"))
+        statement = gate.around(*columns) if gate else sa.select(*columns)
+        name = f"geo_app_tile_check_{gate.name}" if gate else "geo_app_tile_check"
+        found = _CHECKS.setdefault(gate.name if gate else None, Prepared.of(statement, name))
+    return found
 
 
 class TileCache:
@@ -109,28 +122,57 @@ class TileCache:
 
         Users of different scopes see different tiles, so the scope is part of the key.
         """
+        found = self.get_gated(
+            session, name, z, x, y, on, None, scope_unit_id=scope_unit_id, params=params
+        )
+        assert found is not None  # without a gate there is always an answer
+        return found[0]
+
+    def get_gated(
+        self,
+        session: Connection | Session,
+        name: str,
+        z: int,
+        x: int,
+        y: int,
+        on: date,
+        gated: Gated | None,
+        *,
+        scope_unit_id: int | None = None,
+        params: Mapping[str, int] | None = None,
+    ) -> tuple[Tile, Row[Any] | None] | None:
+        """:meth:`get` behind ``gated`` (``db.Gate``), whose row is read in the same round trip
+        as the validity check or the rendering: the tile and that row, or None when the gate
+        finds no row (then nothing was drawn or stored)."""
         tiles.check_tile(z, x, y)
         specs = tiles.tiled_layers(name)
         key: TileKey = (name, z, x, y, on, scope_unit_id, tuple(sorted((params or {}).items())))
         with self._lock:
             cached = self._entries.get(key)
-        if cached is not None and self._still_valid(session, cached, key, specs):
-            with self._lock:
-                self.hits += 1
-                if key in self._entries:
-                    self._entries.move_to_end(key)
-            return cached
-        rendered = tiles.render(
-            session, name, z, x, y, on, scope_unit_id=scope_unit_id, params=params
+        if cached is not None:
+            checked = self._still_valid(session, cached, key, specs, gated)
+            if checked is None:
+                return None
+            valid, row = checked
+            if valid:
+                with self._lock:
+                    self.hits += 1
+                    if key in self._entries:
+                        self._entries.move_to_end(key)
+                return cached, row if gated else None
+        rendered = tiles.render_gated(
+            session, name, z, x, y, on, gated, scope_unit_id=scope_unit_id, params=params
         )
+        if rendered is None:
+            return None
         tile = Tile(
-            body=rendered.body,
-            etag=etag_of(rendered.body),
-            versions=rendered.versions,
-            data_version=sum(rendered.versions.values()),
+            body=rendered[0].body,
+            etag=etag_of(rendered[0].body),
+            versions=rendered[0].versions,
+            data_version=sum(rendered[0].versions.values()),
         )
         self._store(key, tile)
-        return tile
+        return tile, rendered[1] if gated else None
 
     def _still_valid(
         self,
@@ -138,28 +180,33 @@ class TileCache:
         cached: Tile,
         key: TileKey,
         specs: tuple[tiles.LayerSpec, ...],
-    ) -> bool:
+        gated: Gated | None,
+    ) -> tuple[bool, Row[Any]] | None:
+        """Whether the cached tile still holds (adopting the current versions if so), with the
+        check's row; None when the gate finds no row."""
         _, z, x, y, *_ = key
         drawn = [spec.name for spec, _ in tiles.plan(specs, z)]
         connection = session.connection() if isinstance(session, Session) else session
-        row = _CHECK.run(
-            connection,
-            {
-                "layers": [spec.name for spec in specs],
-                "seen_layers": drawn,
-                "seen": [cached.versions.get(name, 0) for name in drawn],
-                "z": z,
-                "x": x,
-                "y": y,
-                "margin": tiles.MARGIN,
-            },
-        ).one()
+        values = {
+            "layers": [spec.name for spec in specs],
+            "seen_layers": drawn,
+            "seen": [cached.versions.get(name, 0) for name in drawn],
+            "z": z,
+            "x": x,
+            "y": y,
+            "margin": tiles.MARGIN,
+        }
+        if gated:
+            values.update(gated[1])
+        row = _check(gated[0] if gated else None).run(connection, values).one_or_none()
+        if row is None:
+            return None
         if row.touched:
-            return False
+            return False, row
         current = {spec.name: int((row.versions or {}).get(spec.name, 0)) for spec in specs}
         cached.versions = current
         cached.data_version = sum(current.values())
-        return True
+        return True, row
 
     def _store(self, key: TileKey, tile: Tile) -> None:
         with self._lock:

@@ -16,10 +16,10 @@ from functools import cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
-from geo_app.db import Prepared
+from geo_app.db import Gate, Gated, Prepared
 from geo_app.errors import InvalidInput, NotFound
 from geo_app.layers import REGISTRY, LayerSpec
 from geo_app.services.tiles.bands import band_for_zoom
@@ -121,14 +121,40 @@ def render(
 ) -> Rendered:
     """One tile of ``name`` on ``on`` inside the scope (None = national), with the layers'
     request parameters; the layer names' versions come from the same snapshot."""
+    found = render_gated(
+        session, name, z, x, y, on, None, scope_unit_id=scope_unit_id, params=params
+    )
+    assert found is not None  # without a gate there is always a row
+    return found[0]
+
+
+def render_gated(
+    session: Connection | Session,
+    name: str,
+    z: int,
+    x: int,
+    y: int,
+    on: date,
+    gated: Gated | None,
+    *,
+    scope_unit_id: int | None = None,
+    params: Mapping[str, int] | None = None,
+) -> tuple[Rendered, Row[Any]] | None:
+    """:func:`render` behind ``gated`` (``db.Gate``) in the same round trip: the tile and the
+    gate's row, or None (nothing drawn) when the gate finds no row."""
     check_tile(z, x, y)
     specs = tiled_layers(name)
     chosen = tuple((spec.name, mode) for spec, mode in plan(specs, z))
-    prepared = prepared_tile(chosen, tuple(s.name for s in specs))
+    gate = gated[0] if gated else None
+    prepared = prepared_tile(chosen, tuple(s.name for s in specs), gate)
     values = tile_params(z, x, y, on, scope_unit_id=scope_unit_id, params=params)
+    if gated:
+        values.update(gated[1])
     connection = session.connection() if isinstance(session, Session) else session
-    row = prepared.run(connection, values).one()
-    return Rendered(bytes(row.tile or b""), _versions(row.versions, specs))
+    row = prepared.run(connection, values).one_or_none()
+    if row is None:
+        return None
+    return Rendered(bytes(row.tile or b""), _versions(row.versions, specs)), row
 
 
 def tile_params(
@@ -182,11 +208,21 @@ _VERSIONS = (
 )
 
 
+def versions_column(layer_names: tuple[str, ...] | None = None) -> sa.ScalarSelect[Any]:
+    """The layers' data versions as one JSON object; the names bound here, or by the caller
+    as ``:layers`` when None (the cache's validity check asks for any tile set's)."""
+    text = sa.text(_VERSIONS)
+    if layer_names is not None:
+        text = text.bindparams(layers=list(layer_names))
+    return text.columns(sa.column("versions", sa.JSON)).scalar_subquery()
+
+
 @cache
 def tile_statement(
-    chosen: tuple[tuple[str, Mode], ...], layer_names: tuple[str, ...]
+    chosen: tuple[tuple[str, Mode], ...], layer_names: tuple[str, ...], gate: Gate | None = None
 ) -> sa.Select[Any]:
-    """One SELECT returning ``tile`` (bytea) and ``versions`` (json), built once per shape.
+    """One SELECT returning ``tile`` (bytea) and ``versions`` (json), built once per shape;
+    behind ``gate`` (``db.Gate``) when given.
 
     ``chosen`` is the plan as (layer name, mode) pairs; ``layer_names`` whose versions to read.
     """
@@ -195,26 +231,23 @@ def tile_statement(
     tile: sa.ColumnElement[Any] = empty
     for part in parts:
         tile = tile.op("||")(sa.func.coalesce(part, empty))
-    versions = (
-        sa.text(_VERSIONS)
-        .bindparams(layers=list(layer_names))
-        .columns(sa.column("versions", sa.JSON))
-        .scalar_subquery()
-    )
-    return sa.select(tile.label("tile"), versions.label("versions"))
+    columns = (tile.label("tile"), versions_column(layer_names).label("versions"))
+    return gate.around(*columns) if gate else sa.select(*columns)
 
 
-_SHAPES: dict[tuple[tuple[tuple[str, Mode], ...], tuple[str, ...]], Prepared] = {}
+_SHAPES: dict[tuple[Any, ...], Prepared] = {}
 
 
-def prepared_tile(chosen: tuple[tuple[str, Mode], ...], layer_names: tuple[str, ...]) -> Prepared:
-    """:func:`tile_statement` as a prepared statement, one name per shape: planning a tile's
-    statement cost a quarter of running it (``db.Prepared``)."""
-    key = (chosen, layer_names)
+def prepared_tile(
+    chosen: tuple[tuple[str, Mode], ...], layer_names: tuple[str, ...], gate: Gate | None = None
+) -> Prepared:
+    """:func:`tile_statement` as a prepared statement, one name per shape and gate: planning
+    a tile's statement cost a quarter of running it (``db.Prepared``)."""
+    key = (chosen, layer_names, gate.name if gate else None)
     found = _SHAPES.get(key)
     if found is None:
         shape = hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
-        made = Prepared.of(tile_statement(chosen, layer_names), f"geo_app_tile_{shape}")
+        made = Prepared.of(tile_statement(chosen, layer_names, gate), f"geo_app_tile_{shape}")
         found = _SHAPES.setdefault(key, made)
     return found
 
