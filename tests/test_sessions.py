@@ -301,17 +301,11 @@ def _by_sql(statement: str) -> Callable[[World, FlaskClient], None]:
     ("end", "status"),
     [
         (_log_out, 401),
-        (lambda w, c: _sql(w, "UPDATE app_user SET is_active = false WHERE login = 'staff86'"), 401),
-        (lambda w, c: _sql(w, "UPDATE app_session SET last_seen_at = now() - interval '9h'"), 401),
-        (
-            lambda w, c: _sql(w, "UPDATE app_session SET created_at = now() - interval '8 days'"),
-            401,
-        ),
-        (
-            lambda w, c: _sql(w, "UPDATE app_user SET scope_unit_id = NULL WHERE login = 'staff86'"),
-            200,
-        ),
-        (lambda w, c: _sql(w, "UPDATE app_user SET must_change_password = true"), 403),
+        (_by_sql("UPDATE app_user SET is_active = false"), 401),
+        (_by_sql("UPDATE app_session SET last_seen_at = now() - interval '9 hours'"), 401),
+        (_by_sql("UPDATE app_session SET created_at = now() - interval '8 days'"), 401),
+        (_by_sql("UPDATE app_user SET scope_unit_id = NULL WHERE login = 'staff86'"), 200),
+        (_by_sql("UPDATE app_user SET must_change_password = true"), 403),
     ],
     ids=["logout", "deactivated", "idle", "lifetime", "scope-changed", "must-change-password"],
 )

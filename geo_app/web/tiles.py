@@ -12,14 +12,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from werkzeug.datastructures import ETags
 
 from geo_app import clock
-from geo_app.db import Gated
+from geo_app.db import Gated, ResultRow
 from geo_app.domain.month import as_of
 from geo_app.errors import InvalidInput
 from geo_app.services.tiles import warm
@@ -98,7 +97,7 @@ def answer(asked: Asked, if_none_match: ETags, gzip_ok: bool) -> Answer:
 
 def answer_gated(
     asked: Asked, if_none_match: ETags, gzip_ok: bool, gated: Gated
-) -> tuple[Answer, Row[Any]] | None:
+) -> tuple[Answer, ResultRow] | None:
     """:func:`answer` behind ``gated`` (``db.Gate``: the session check of the fast door) in
     the same round trip, on the primary's bare connection, with the gate's row; None when the
     gate finds no row (nothing was drawn)."""
@@ -112,7 +111,7 @@ def answer_gated(
 
 def _get(
     connection: Connection, asked: Asked, gated: Gated | None
-) -> tuple[Tile, Row[Any] | None] | None:
+) -> tuple[Tile, ResultRow | None] | None:
     zoom, column, row = (
         _integer(label, value) for label, value in (("z", asked.z), ("x", asked.x), ("y", asked.y))
     )

@@ -81,12 +81,13 @@ def _tiles(f: dict[str, Any]) -> None:
     print(f"Tiles: {len(tiles)} distinct tiles of the admin set at zooms 5-14")
     print()
     print(f"  {'':<38}{'p50 ms':>8}{'p95 ms':>8}   throughput, 8 clients")
-    print(_row("raw ST_AsMVT statement (floor)", f["raw"], None, ""))
+    print(_row("raw ST_AsMVT statement (floor)*", f["raw"], None, ""))
     print(_row("geo_app /tiles, cold cache", f["cold"], f["cold_rps"], "tiles/s"))
     print(_row("geo_app /tiles, cached", f["cached"], f["cached_rps"], "tiles/s"))
     basic = f["basic"]
     print(_row(f"geo_app /tiles, cached, HTTP Basic ({len(basic.millis)})", basic, None, ""))
     print(_row("pygeoapi MVT-postgresql", f["pyg"], f["pyg_rps"], "tiles/s"))
+    print("  * taken in turns with the cold /tiles row: each tile's statement, then that tile")
     largest = max(range(len(tiles)), key=lambda i: f["raw"].decoded[i])
     z, x, y = tiles[largest]
     print(

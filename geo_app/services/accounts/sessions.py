@@ -20,10 +20,10 @@ from datetime import timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from geo_app.db import Gate, Prepared
+from geo_app.db import Gate, Prepared, ResultRow
 from geo_app.models import AppSession, User
 from geo_app.services.accounts.login import ACCOUNT_COLUMNS, ACCOUNT_FROM, Account, account_of
 
@@ -137,7 +137,7 @@ def gate_values(raw_id: str, *, idle: timedelta, max_age: timedelta) -> dict[str
     }
 
 
-def live_of(row: Row[Any]) -> Live:
+def live_of(row: ResultRow) -> Live:
     """The live session of a lookup's row (alone or in front of a gated statement)."""
     return Live(account_of(row), row.csrf_token, bool(row.stale))
 
@@ -154,7 +154,7 @@ def lookup(
     expired, or the user deactivated). Commits its own touch, so give it an autocommit
     connection (or commit after)."""
     values = gate_values(raw_id, idle=idle, max_age=max_age)
-    row = _LOOKUP_PREPARED.run(connection, values).one_or_none()
+    row = _LOOKUP_PREPARED.one_or_none(connection, values)
     if row is None:
         return None
     live = live_of(row)

@@ -17,13 +17,12 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from geo_app.db import Gate, Gated, Prepared
+from geo_app.db import Gate, Gated, Prepared, ResultRow
 from geo_app.services.tiles import render as tiles
 
 DEFAULT_BUDGET = 64 * 1024 * 1024  # bytes of tiles (both encodings) kept in memory
@@ -140,7 +139,7 @@ class TileCache:
         *,
         scope_unit_id: int | None = None,
         params: Mapping[str, int] | None = None,
-    ) -> tuple[Tile, Row[Any] | None] | None:
+    ) -> tuple[Tile, ResultRow | None] | None:
         """:meth:`get` behind ``gated`` (``db.Gate``), whose row is read in the same round trip
         as the validity check or the rendering: the tile and that row, or None when the gate
         finds no row (then nothing was drawn or stored)."""
@@ -181,7 +180,7 @@ class TileCache:
         key: TileKey,
         specs: tuple[tiles.LayerSpec, ...],
         gated: Gated | None,
-    ) -> tuple[bool, Row[Any]] | None:
+    ) -> tuple[bool, ResultRow] | None:
         """Whether the cached tile still holds (adopting the current versions if so), with the
         check's row; None when the gate finds no row."""
         _, z, x, y, *_ = key
@@ -198,7 +197,7 @@ class TileCache:
         }
         if gated:
             values.update(gated[1])
-        row = _check(gated[0] if gated else None).run(connection, values).one_or_none()
+        row = _check(gated[0] if gated else None).one_or_none(connection, values)
         if row is None:
             return None
         if row.touched:

@@ -16,10 +16,10 @@ from functools import cache
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from geo_app.db import Gate, Gated, Prepared
+from geo_app.db import Gate, Gated, Prepared, ResultRow
 from geo_app.errors import InvalidInput, NotFound
 from geo_app.layers import REGISTRY, LayerSpec
 from geo_app.services.tiles.bands import band_for_zoom
@@ -139,7 +139,7 @@ def render_gated(
     *,
     scope_unit_id: int | None = None,
     params: Mapping[str, int] | None = None,
-) -> tuple[Rendered, Row[Any]] | None:
+) -> tuple[Rendered, ResultRow] | None:
     """:func:`render` behind ``gated`` (``db.Gate``) in the same round trip: the tile and the
     gate's row, or None (nothing drawn) when the gate finds no row."""
     check_tile(z, x, y)
@@ -151,7 +151,7 @@ def render_gated(
     if gated:
         values.update(gated[1])
     connection = session.connection() if isinstance(session, Session) else session
-    row = prepared.run(connection, values).one_or_none()
+    row = prepared.one_or_none(connection, values)
     if row is None:
         return None
     return Rendered(bytes(row.tile or b""), _versions(row.versions, specs)), row
