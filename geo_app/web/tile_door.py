@@ -109,7 +109,10 @@ class TileDoor:
         hashed = sessions.token_hash(raw_id)
         known = self._known.get(hashed)
         if known is not None and config.read_database_url is None:
-            gated = self._gated(raw_id, known, ask(known.scope_unit_id), etags, gzip_ok)
+            values = sessions.gate_values(
+                raw_id, idle=config.session_idle, max_age=config.session_max_age
+            )
+            gated = self._gated(raw_id, values, known, ask(known.scope_unit_id), etags, gzip_ok)
             if gated is not None:
                 return gated
             self._known.pop(hashed, None)
@@ -126,14 +129,17 @@ class TileDoor:
         return answer(ask(live.account.scope_unit_id), etags, gzip_ok)
 
     def _gated(
-        self, raw_id: str, known: Account, asked: Asked, etags: ETags, gzip_ok: bool
+        self,
+        raw_id: str,
+        values: dict[str, Any],
+        known: Account,
+        asked: Asked,
+        etags: ETags,
+        gzip_ok: bool,
     ) -> Answer | None:
-        """The tile drawn behind the session check, in one round trip, for the account this
-        session had; None if the session has ended or its account is no longer the same."""
-        config = settings()
-        values = sessions.gate_values(
-            raw_id, idle=config.session_idle, max_age=config.session_max_age
-        )
+        """The tile drawn behind the session check (``values``: its parameters), in one round
+        trip, for the account this session had; None if the session has ended or its account
+        is no longer the same."""
         found = answer_gated(asked, etags, gzip_ok, (sessions.GATE, values))
         if found is None:
             return None

@@ -104,14 +104,12 @@ def answer_gated(
     found = on_bare_connection(lambda connection: _get(connection, asked, gated))
     if found is None:
         return None
-    tile, row = found
-    assert row is not None
-    return _answer(tile, asked.args.get("v"), if_none_match, gzip_ok), row
+    return _answer(found[0], asked.args.get("v"), if_none_match, gzip_ok), found[1]
 
 
 def _get(
     connection: Connection, asked: Asked, gated: Gated | None
-) -> tuple[Tile, ResultRow | None] | None:
+) -> tuple[Tile, ResultRow] | None:
     zoom, column, row = (
         _integer(label, value) for label, value in (("z", asked.z), ("x", asked.x), ("y", asked.y))
     )

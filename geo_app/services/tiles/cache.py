@@ -85,12 +85,13 @@ _CHECKS: dict[str | None, Prepared] = {}
 def _check(gate: Gate | None) -> Prepared:
     """The validity check (the layers' current versions and whether a newer edit touched the
     tile), behind ``gate`` when given; prepared once per gate."""
-    found = _CHECKS.get(gate.name if gate else None)
+    key = gate.name if gate else None
+    found = _CHECKS.get(key)
     if found is None:
         columns = (tiles.versions_column().label("versions"), _TOUCHED.label("touched"))
         statement = gate.around(*columns) if gate else sa.select(*columns)
-        name = f"geo_app_tile_check_{gate.name}" if gate else "geo_app_tile_check"
-        found = _CHECKS.setdefault(gate.name if gate else None, Prepared.of(statement, name))
+        name = f"geo_app_tile_check_{key}" if gate else "geo_app_tile_check"
+        found = _CHECKS.setdefault(key, Prepared.of(statement, name))
     return found
 
 
@@ -139,7 +140,7 @@ class TileCache:
         *,
         scope_unit_id: int | None = None,
         params: Mapping[str, int] | None = None,
-    ) -> tuple[Tile, ResultRow | None] | None:
+    ) -> tuple[Tile, ResultRow] | None:
         """:meth:`get` behind ``gated`` (``db.Gate``), whose row is read in the same round trip
         as the validity check or the rendering: the tile and that row, or None when the gate
         finds no row (then nothing was drawn or stored)."""
@@ -158,7 +159,7 @@ class TileCache:
                     self.hits += 1
                     if key in self._entries:
                         self._entries.move_to_end(key)
-                return cached, row if gated else None
+                return cached, row
         rendered = tiles.render_gated(
             session, name, z, x, y, on, gated, scope_unit_id=scope_unit_id, params=params
         )
@@ -171,7 +172,7 @@ class TileCache:
             data_version=sum(rendered[0].versions.values()),
         )
         self._store(key, tile)
-        return tile, rendered[1] if gated else None
+        return tile, rendered[1]
 
     def _still_valid(
         self,
