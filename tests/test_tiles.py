@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from geo_app import clock, create_app
+from geo_app.layers.hotspots import DENSE_TILE
+from geo_app.services.tiles import render
 from geo_app.services.tiles.cache import TileCache
 
 
@@ -365,3 +367,51 @@ def test_clicking_a_commune_tile_opens_its_popup(
     assert "Phường Trà Vinh" in text and "29242" in text
     assert link == "/map/commune/29242"
     assert errors == []
+
+
+def _tile_centre(z: int, x: int, y: int) -> tuple[float, float]:
+    n = 2**z
+    lon = (x + 0.5) / n * 360 - 180
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 0.5) / n))))
+    return lon, lat
+
+
+def test_a_tile_with_more_hotspots_than_a_phone_should_draw_shows_counts(
+    empty_db: str, engine_for: Callable[[str], Engine]
+) -> None:
+    """From the points' min zoom on, a tile holding more than DENSE_TILE hotspots carries their
+    counts per cell instead (all of them counted); one fewer and each is drawn again."""
+    engine = engine_for(empty_db)
+    _seed(engine)
+    x, y = tile_of(*NEAR, 12)
+    lon, lat = _tile_centre(12, x, y)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO hotspot (geom, kind, status, detected_on, source, admin_unit_id) "
+                "SELECT ST_SetSRID(ST_MakePoint(:lon + (i % 20) * 0.001, :lat + (i / 20) * 0.001),"
+                " 4326), 'den', 'active', '2025-01-05', 'patrol', (SELECT min(id) FROM admin_unit) "
+                "FROM generate_series(1, :n) i"
+            ),
+            {"lon": lon - 0.01, "lat": lat - 0.01, "n": DENSE_TILE},  # with NEAR: one too many
+        )
+
+    def drawn() -> dict[str, Any]:
+        with engine.connect() as conn:
+            body = render.render(conn, "province", 12, x, y, clock.today()).body
+        return mapbox_vector_tile.decode(body)
+
+    dense = drawn()
+    assert "hotspots" not in dense
+    cells = [f for f in dense["hotspots_count"]["features"] if _in_tile(f)]
+    assert sum(c["properties"]["count"] for c in cells) == DENSE_TILE + 1
+    assert len(cells) <= render.CELLS_PER_TILE**2
+    assert "classification" in dense  # the areas are drawn as before
+    _edit(
+        engine,
+        "UPDATE hotspot SET deleted_at = now() WHERE ST_X(geom) = :lon AND ST_Y(geom) = :lat",
+        *NEAR,
+    )
+    sparse = drawn()
+    assert "hotspots_count" not in sparse
+    assert len(sparse["hotspots"]["features"]) == DENSE_TILE

@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from geo_app import clock, urls
 from geo_app.layers.base import LayerQuery, LayerSpec, QueryBuilder, Style, TileSpec
 from geo_app.layers.fields import DEMO, Field, exported, shown
-from geo_app.models import AdminUnit
+from geo_app.models import AdminLevel, AdminUnit
 
 FIELDS = (
     Field("id", "int", "Mã số phiên bản", "Version id"),
@@ -70,7 +70,7 @@ def _query_for(level: str, link_prefix: str | None) -> QueryBuilder:
             .outerjoin(parent, parent.id == AdminUnit.parent_id)
             .outerjoin(grand, grand.id == parent.parent_id)
             .outerjoin(great, great.id == grand.parent_id)
-            .where(sa.cast(AdminUnit.level, sa.String) == level, in_force(AdminUnit, on))
+            .where(AdminUnit.level == AdminLevel(level), in_force(AdminUnit, on))
             .order_by(AdminUnit.code)
         )
         if request.area_code is not None:

@@ -76,7 +76,9 @@ class TileSpec:
     ``source`` names ``geo_app/layers/<source>.tiles.sql``: the rows of one tile, with
     ``id``, the ``properties`` and ``geom`` (EPSG:3857). Below ``min_zoom`` a layer with
     ``counts_below`` is drawn as counts per grid cell (and ``count_flags``, boolean columns of
-    the rows, counted too); otherwise it is left out of the tile.
+    the rows, counted too); otherwise it is left out of the tile. From ``min_zoom`` on, a tile
+    holding more than ``counts_over`` rows (with ``counts_below``) is drawn as counts too: a
+    dense province then never puts thousands of markers on a phone, a sparse one shows each.
     """
 
     source: str
@@ -86,9 +88,14 @@ class TileSpec:
     params: tuple[tuple[str, str], ...] = ()
     counts_below: bool = False
     count_flags: tuple[str, ...] = ()
+    counts_over: int | None = None
     request_params: tuple[str, ...] = ()
     """URL query parameters (whole numbers, e.g. ``campaign``) the .sql file reads by name;
     they are part of the tile cache key."""
+
+    def __post_init__(self) -> None:
+        if self.counts_over is not None and not self.counts_below:
+            raise ValueError(f"tiles of {self.source}: counts_over needs counts_below")
 
     def sql(self) -> str:
         """The tile query, kept beside the layer modules so a layer's facts sit together."""

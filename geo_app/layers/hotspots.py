@@ -31,6 +31,9 @@ from geo_app.models import AdminUnit, Hotspot, HotspotStatusChange
 from geo_app.models.features import NOTES_MAX_LENGTH
 
 STATUS_COLOURS = HOTSPOT_STATUSES.colours
+DENSE_TILE = 250
+"""A tile with more hotspots than this (about one per 16 x 16 pixels) shows counts per cell
+instead: at zoom 10 a province of the bench's 50,000 hotspots put 5,065 markers on the page."""
 
 
 def relapse_link(scope_unit_id: int | None) -> tuple[Any, Any]:
@@ -191,6 +194,11 @@ HOTSPOTS = LayerSpec(
     filters=("area", "date", "bbox", "status"),
     style=Style(color="#333333", weight=1, fill_opacity=0.9, fill_by=("status", STATUS_COLOURS)),
     tiles=TileSpec(
-        "hotspots", 10, properties=("kind", "status"), counts_below=True, count_flags=("active",)
+        "hotspots",
+        10,
+        properties=("kind", "status"),
+        counts_below=True,
+        count_flags=("active",),
+        counts_over=DENSE_TILE,
     ),
 )

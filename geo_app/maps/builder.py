@@ -376,14 +376,18 @@ def fit(
 ) -> None:
     """Zoom to the data, or to Vietnam when there is none.
 
-    A page with vector ``tiles`` opens at a zoom whose tiles are the lower zoom's: Leaflet
-    rounds a fractional zoom to the nearest tile zoom, so at x.5 or x.75 it would ask about
-    twice as many smaller tiles as at x.25, each a container to create and draw on a phone.
+    A page with vector ``tiles`` gets no view before this fit (call it before adding the tiles)
+    and opens at a zoom whose tiles are the lower zoom's: Leaflet rounds a fractional zoom to
+    the nearest tile zoom, so at x.5 or x.75 it would ask about twice as many smaller tiles as
+    at x.25, each a container to create and draw on a phone.
     """
     if south_west_north_east is None:
         south_west_north_east = (*VIETNAM_BOUNDS[0], *VIETNAM_BOUNDS[1])
     south, west, north, east = south_west_north_east
     if tiles:
+        # No view until this fit: the map would otherwise open at zoom 6 first and lay out,
+        # project and draw what was added before the fit (a province's mask) twice.
+        fmap.location = None  # type: ignore[assignment]  # folium writes it as center: null
         TileFit(((south, west), (north, east))).add_to(fmap)
         return
     bounds = folium.map.FitBounds(((south, west), (north, east)))

@@ -61,6 +61,7 @@ class AdminUnit(DemoMixin, Base):
         Index("ix_admin_unit_code", "code"),
         Index("ix_admin_unit_parent_id", "parent_id"),
         Index("ix_admin_unit_level_current", "level", postgresql_where=text("valid_to IS NULL")),
+        Index("ix_admin_unit_level_from", "level", "valid_from"),
         Index("ix_admin_unit_geom", "geom", postgresql_using="gist"),
     )
 

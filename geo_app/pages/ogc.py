@@ -30,7 +30,7 @@ from geo_app.layers import REGISTRY
 from geo_app.layers.admin_units import in_force
 from geo_app.layers.base import FilterName, Lang, LayerQuery, LayerSpec
 from geo_app.layers.fields import Field
-from geo_app.models import AdminUnit
+from geo_app.models import AdminLevel, AdminUnit
 from geo_app.pages.common import Translate, Viewer
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -222,7 +222,7 @@ def _area_corners(session: Session, viewer: Viewer) -> tuple[Any, ...]:
     if viewer.scope_unit_id is not None:
         where = AdminUnit.id == viewer.scope_unit_id
     else:
-        province = sa.cast(AdminUnit.level, sa.String) == "province"
+        province = AdminUnit.level == AdminLevel.province
         where = sa.and_(province, in_force(AdminUnit, viewer.today))
     box = sa.func.ST_Extent(AdminUnit.geom)
     return tuple(session.execute(sa.select(*_corners(box)).where(where)).one())

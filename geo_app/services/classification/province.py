@@ -134,18 +134,24 @@ def province_in_force(session: Session, province_code: str, on: date) -> AdminUn
 
 
 def communes_of(session: Session, province: AdminUnit, on: date) -> list[Commune]:
-    """Communes in force on ``on`` under the province, directly or through a district."""
+    """Communes in force on ``on`` under the province, directly or through a district.
+
+    Their parent is asked for as a list of ids (the province and its districts), which the
+    parent index answers; a join with an OR across both levels read every unit (100k with
+    hamlets: 40 ms a province, and the national page asks for each province with a goal)."""
     district = _DISTRICT
+    parents = sa.union_all(
+        sa.select(sa.literal(province.id, sa.BigInteger)),
+        sa.select(district.id).where(
+            district.level == AdminLevel.district, district.parent_id == province.id
+        ),
+    )
     rows = session.execute(
         sa.select(AdminUnit.id, AdminUnit.code, AdminUnit.name, AdminUnit.population)
-        .outerjoin(district, district.id == AdminUnit.parent_id)
         .where(
             AdminUnit.level == AdminLevel.commune,
             in_force(AdminUnit, on),
-            sa.or_(
-                AdminUnit.parent_id == province.id,
-                sa.and_(district.level == AdminLevel.district, district.parent_id == province.id),
-            ),
+            AdminUnit.parent_id.in_(parents),
         )
         .order_by(AdminUnit.code)
     ).all()

@@ -268,12 +268,25 @@ def _envelope() -> sa.ColumnElement[Any]:
     return sa.func.ST_TileEnvelope(sa.bindparam("z"), sa.bindparam("x"), sa.bindparam("y"))
 
 
-def _layer_mvt(spec: LayerSpec, mode: Mode) -> sa.ScalarSelect[Any]:
+def _layer_mvt(spec: LayerSpec, mode: Mode) -> sa.ColumnElement[Any]:
+    """The layer's part of the tile: its features, or its counts per cell (below its min zoom,
+    or where the tile holds more than ``counts_over`` rows: PostgreSQL runs only the branch
+    the CASE takes, after counting at most that many rows plus one)."""
     rows = _rows(spec)
     tiles = spec.tiles
     assert tiles is not None
     if mode == "counts":
         return _counts_mvt(spec, rows)
+    if tiles.counts_over is None:
+        return _features_mvt(spec, rows)
+    beyond: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(rows)
+    dense = sa.exists(beyond.offset(sa.literal_column(str(int(tiles.counts_over)))))
+    return sa.case((dense, _counts_mvt(spec, rows)), else_=_features_mvt(spec, rows))
+
+
+def _features_mvt(spec: LayerSpec, rows: sa.Subquery) -> sa.ScalarSelect[Any]:
+    tiles = spec.tiles
+    assert tiles is not None
     geom = sa.func.ST_AsMVTGeom(rows.c.geom, _envelope(), EXTENT, BUFFER[spec.geometry_type], True)
     props = [rows.c[p] for p in tiles.properties]
     features = sa.select(rows.c.id, *props, geom.label("geom")).subquery(f"mvt_{spec.name}")
