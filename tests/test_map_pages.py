@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from geo_app import clock
+from geo_app.layers.hotspots import COUNT_COLOUR
 from geo_app.maps.assets import assert_no_external_assets
 
 CAMPAIGNS = Path(__file__).resolve().parent.parent / "geo_app" / "demo" / "campaigns.json"
@@ -61,6 +62,13 @@ def test_province_page_draws_classes_from_tiles_with_a_vietnamese_legend(
         assert f">{label}<" in html, label  # in the legend control
     assert ">Thiếu dữ liệu<" in html and ">Chưa có số liệu<" in html
     assert re.search(r'<pattern id=\\?"geo-app-hatch\\?"', html)  # inside the legend's JSON
+    # A dense tile counts its hotspots per cell: the legend says what that circle is, in the
+    # colour the tiles' style gives it (one constant for both).
+    counted = "Số điểm, tụ điểm trong ô (bấm để xem; phóng to để thấy từng điểm)"
+    assert re.search(
+        rf"background-color:{COUNT_COLOUR}[^<]*<\\?/span><span[^>]*>{re.escape(counted)}<", html
+    )
+    assert f'"fillColor": "{COUNT_COLOUR}"' in html  # the count layer's style in the tile config
     tiles = _tiles(html)
     assert set(tiles) == {"province", "hamlets", "hotline_boards", "tipoff_boxes"}
     # Hamlets, boards and boxes wait in the layer control; classes and hotspots are drawn, from

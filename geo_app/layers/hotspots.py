@@ -34,6 +34,8 @@ STATUS_COLOURS = HOTSPOT_STATUSES.colours
 DENSE_TILE = 250
 """A tile with more hotspots than this (about one per 16 x 16 pixels) shows counts per cell
 instead: at zoom 10 a province of the bench's 50,000 hotspots put 5,065 markers on the page."""
+COUNT_COLOUR = "#b2182b"
+"""The fill of a count circle (hotspots counted per cell): the map's and the legend's."""
 
 
 def relapse_link(scope_unit_id: int | None) -> tuple[Any, Any]:

@@ -20,12 +20,12 @@ from flask_babel.speaklater import LazyString
 from geo_app.i18n import language
 from geo_app.layers.base import Lang, LayerSpec
 from geo_app.layers.fields import Field
+from geo_app.layers.hotspots import COUNT_COLOUR
 from geo_app.layers.vocab import LABELS
 from geo_app.services.tiles.render import COUNT_SUFFIX, tiled_layers
 
 FLAG_LABELS: dict[str, LazyString] = {"active": lazy_gettext("active")}
 KINDS = {"MultiPolygon": "area", "Point": "point", "MultiLineString": "line"}
-COUNT_FILL = "#b2182b"
 
 
 def _pick(pair: tuple[str, str], lang: Lang) -> str:
@@ -106,7 +106,7 @@ def _counts(spec: LayerSpec, lang: Lang) -> dict[str, Any]:
     assert tiles is not None
     style = {**_style(spec), "fillColor": spec.style.color, "fillOpacity": 0.55}
     if spec.name == "hotspots":
-        style["fillColor"] = COUNT_FILL
+        style["fillColor"] = COUNT_COLOUR
     return {
         "kind": "count",
         "title": spec.title(lang),

@@ -15,7 +15,7 @@ from typing import Literal
 from geo_app.layers.base import Lang, LayerSpec
 from geo_app.layers.classification import CLASS_COLOURS, CLASSES, INSUFFICIENT
 from geo_app.layers.facilities import HOTLINE_BOARDS
-from geo_app.layers.hotspots import HOTSPOTS
+from geo_app.layers.hotspots import COUNT_COLOUR, HOTSPOTS
 from geo_app.layers.vocab import label
 from geo_app.pages.common import Translate
 
@@ -76,9 +76,15 @@ def classification_section(
     return LegendSection(title, items, subtitle)
 
 
-def hotspot_sections(lang: Lang, gettext: Translate) -> tuple[LegendSection, ...]:
-    """Hotspot colours by status and letters by kind."""
+def hotspot_sections(
+    lang: Lang, gettext: Translate, *, counted: bool = False
+) -> tuple[LegendSection, ...]:
+    """Hotspot colours by status and letters by kind; with ``counted`` (a map from tiles, where
+    dense tiles and low zooms count hotspots per cell) the count circle too."""
     statuses = _fill_items(HOTSPOTS, lang, "circle")
+    if counted:
+        label_ = gettext("Hotspots counted per cell (click one; zoom in to see each)")
+        statuses = (*statuses, LegendItem(label_, COUNT_COLOUR, shape="circle"))
     kinds = tuple(
         LegendItem(
             label(_vocabulary(HOTSPOTS, "kind"), code, lang), "#ffffff", shape="circle", glyph=glyph

@@ -115,7 +115,7 @@ def province_page(session: Session, code: str, month: PageMonth, viewer: Viewer)
             legend.classification_section(
                 viewer.lang, viewer.gettext, month=month_label(at.on), counts=counts
             ),
-            legend.hotspot_sections(viewer.lang, viewer.gettext)[0],
+            legend.hotspot_sections(viewer.lang, viewer.gettext, counted=True)[0],
             legend.facility_section(viewer.lang, viewer.gettext),
         ),
         outline=outline,
