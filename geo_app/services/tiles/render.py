@@ -252,16 +252,16 @@ def prepared_tile(
     return found
 
 
-def _rows(spec: LayerSpec) -> sa.Subquery:
-    """The layer's tile rows (its .sql file) with its own parameters bound under unique names."""
+def _rows(spec: LayerSpec, *, shared: bool = False) -> sa.Subquery | sa.CTE:
+    """The layer's tile rows (its .sql file) with its own parameters bound under unique names;
+    ``shared``: as a CTE, read once by every part that asks (PostgreSQL keeps its rows)."""
     tiles = spec.tiles
     assert tiles is not None
     text = sa.text(tiles.sql())
     text = text.bindparams(*(sa.bindparam(k, v, unique=True) for k, v in tiles.params))
     columns = ("id", *tiles.properties, *tiles.count_flags, "geom")
-    return text.columns(*(sa.column(c) for c in dict.fromkeys(columns))).subquery(
-        f"rows_{spec.name}"
-    )
+    rows = text.columns(*(sa.column(c) for c in dict.fromkeys(columns)))
+    return rows.cte(f"rows_{spec.name}") if shared else rows.subquery(f"rows_{spec.name}")
 
 
 def _envelope() -> sa.ColumnElement[Any]:
@@ -271,20 +271,21 @@ def _envelope() -> sa.ColumnElement[Any]:
 def _layer_mvt(spec: LayerSpec, mode: Mode) -> sa.ColumnElement[Any]:
     """The layer's part of the tile: its features, or its counts per cell (below its min zoom,
     or where the tile holds more than ``counts_over`` rows: PostgreSQL runs only the branch
-    the CASE takes, after counting at most that many rows plus one)."""
-    rows = _rows(spec)
+    the CASE takes, after counting at most that many rows plus one). The three read the rows
+    from one CTE: as three subqueries, a dense tile took 40-80 ms where each alone took 4-8."""
     tiles = spec.tiles
     assert tiles is not None
     if mode == "counts":
-        return _counts_mvt(spec, rows)
+        return _counts_mvt(spec, _rows(spec))
     if tiles.counts_over is None:
-        return _features_mvt(spec, rows)
+        return _features_mvt(spec, _rows(spec))
+    rows = _rows(spec, shared=True)
     beyond: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(rows)
     dense = sa.exists(beyond.offset(sa.literal_column(str(int(tiles.counts_over)))))
     return sa.case((dense, _counts_mvt(spec, rows)), else_=_features_mvt(spec, rows))
 
 
-def _features_mvt(spec: LayerSpec, rows: sa.Subquery) -> sa.ScalarSelect[Any]:
+def _features_mvt(spec: LayerSpec, rows: sa.Subquery | sa.CTE) -> sa.ScalarSelect[Any]:
     tiles = spec.tiles
     assert tiles is not None
     geom = sa.func.ST_AsMVTGeom(rows.c.geom, _envelope(), EXTENT, BUFFER[spec.geometry_type], True)
@@ -300,7 +301,7 @@ def _features_mvt(spec: LayerSpec, rows: sa.Subquery) -> sa.ScalarSelect[Any]:
     )
 
 
-def _counts_mvt(spec: LayerSpec, rows: sa.Subquery) -> sa.ScalarSelect[Any]:
+def _counts_mvt(spec: LayerSpec, rows: sa.Subquery | sa.CTE) -> sa.ScalarSelect[Any]:
     """Points below their min zoom: one point per occupied grid cell with the count there."""
     tiles = spec.tiles
     assert tiles is not None
