@@ -281,7 +281,7 @@ def _layer_mvt(spec: LayerSpec, mode: Mode) -> sa.ColumnElement[Any]:
         return _features_mvt(spec, _rows(spec))
     rows = _rows(spec, shared=True)
     beyond: sa.Select[Any] = sa.select(sa.literal_column("1")).select_from(rows)
-    dense = sa.exists(beyond.offset(sa.literal_column(str(int(tiles.counts_over)))))
+    dense = sa.exists(beyond.offset(sa.literal_column(str(tiles.counts_over))))
     return sa.case((dense, _counts_mvt(spec, rows)), else_=_features_mvt(spec, rows))
 
 
