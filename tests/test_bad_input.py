@@ -102,6 +102,32 @@ def test_control_characters_in_any_query_parameter_give_400(app: Flask, admin: F
             _assert_refused(admin.open(f"{clean}?{query}", method=method), f"{clean} {query}")
 
 
+NOT_ASCII_DIGITS = ["\u00b2", "\u2460", "\u0663", "9" * 40]
+"""A superscript two and a circled one (``str.isdigit`` takes both, ``int`` neither), an
+Arabic-Indic three (``int`` takes it) and a number longer than any id column holds."""
+NUMBER_NAMES = ["page", "zoom", "campaign", "within", "limit", "version", "year", "code", "id"]
+
+
+def test_numbers_that_are_not_plain_digits_never_give_500(app: Flask, admin: FlaskClient) -> None:
+    for rule, method in _rules(app):
+        if method != "GET":
+            continue
+        clean = _path(app, rule)
+        for value in NOT_ASCII_DIGITS:
+            for name in NUMBER_NAMES:
+                query = f"{name}={quote(value)}"
+                assert _status(admin, f"{clean}?{query}") < 500, f"{clean}?{query}"
+            for arg, converter in rule._converters.items():
+                if type(converter).__name__ in {"UnicodeConverter", "PathConverter"}:
+                    path = _path(app, rule, **{arg: value})
+                    assert _status(admin, path) < 500, path
+
+
+def _status(client: FlaskClient, path: str) -> int:
+    with client.get(path) as response:  # closed: a static file's body is an open file
+        return response.status_code
+
+
 def test_control_characters_in_form_fields_give_400(app: Flask, admin: FlaskClient) -> None:
     posts = [rule for rule, method in _rules(app) if method == "POST"]
     for rule in posts:

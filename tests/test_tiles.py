@@ -150,6 +150,64 @@ def test_a_page_s_tile_set_carries_all_its_layers_in_one_tile(client: FlaskClien
     assert response.status_code == 400  # the campaign's progress needs ?campaign=<id>
 
 
+def _province_of(client: FlaskClient, codes: set[str], on: str = "2025-12-31") -> set[str]:
+    """The 2025 province code of each commune code (the parent chain, on ``on``)."""
+    engine = client.application.extensions["geo_app.engine"]
+    with engine.connect() as connection:
+        return set(
+            connection.execute(
+                sa.text(
+                    "SELECT p.code FROM admin_unit c JOIN admin_unit p ON p.id = c.parent_id "
+                    "WHERE c.code = ANY(:codes) AND c.level = 'commune' AND p.level = 'province' "
+                    "AND c.valid_from <= :on AND (c.valid_to IS NULL OR c.valid_to > :on)"
+                ),
+                {"codes": sorted(codes), "on": on},
+            ).scalars()
+        )
+
+
+def _unit_id(client: FlaskClient, code: str) -> int:
+    engine = client.application.extensions["geo_app.engine"]
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.text("SELECT id FROM admin_unit WHERE code = :code AND valid_to IS NULL"),
+                {"code": code},
+            ).scalar_one()
+        )
+
+
+def test_within_draws_a_national_user_s_tile_inside_one_province(client: FlaskClient) -> None:
+    """The province page asks its tiles ``within`` its province: the neighbours' communes and
+    hotspots are left out for everyone, as a province commander's tiles leave them out."""
+    path = tile_path("province", 8)
+    _, everything = fetch(client, path)
+    vinh_long = _unit_id(client, "86")
+    _, within = fetch(client, f"{path}?within={vinh_long}")
+    all_codes = {f["code"] for f in props(everything, "classification")}
+    codes = {f["code"] for f in props(within, "classification")}
+    assert len(_province_of(client, all_codes)) > 1  # the tile reaches over the border
+    assert codes and codes < all_codes
+    assert _province_of(client, codes) == {"86"}
+    assert _province_of(client, all_codes - codes) and "86" not in _province_of(
+        client, all_codes - codes
+    )
+    counted = [sum(f["count"] for f in props(t, "hotspots_count")) for t in (within, everything)]
+    assert 0 < counted[0] < counted[1]  # at zoom 8 hotspots come as counts per cell
+
+
+def test_within_never_widens_a_scoped_user_s_tiles(
+    client: FlaskClient, province_client: FlaskClient
+) -> None:
+    """A province commander asking another province's tiles still gets only their own."""
+    path = tile_path("province", 8)
+    _, own = fetch(province_client, path)
+    can_tho = _unit_id(client, "92")
+    _, asked = fetch(province_client, f"{path}?within={can_tho}")
+    assert _by_id(asked["classification"]) == _by_id(own["classification"])
+    assert _province_of(client, {f["code"] for f in props(asked, "classification")}) == {"86"}
+
+
 def test_warming_makes_the_pages_first_tiles_and_then_only_checks_them(
     demo_session: Session,
 ) -> None:
@@ -208,6 +266,9 @@ def test_data_version_in_the_url(client: FlaskClient) -> None:
         ("/tiles/admin/1/0/0.mvt?month=9999-12", 400, "Tháng 9999-12 chưa tới"),
         ("/tiles/admin/1/0/0.mvt?month=2026-01&lang=en", 400, "Month 2026-01 is in the future"),
         ("/tiles/nothing/1/0/0.mvt", 404, "no tile layer or set"),
+        ("/tiles/admin/1/0/0.mvt?within=-5", 400, "within '-5' is not a unit id"),
+        ("/tiles/admin/1/0/0.mvt?within=%C2%B2", 400, "is not a unit id"),
+        ("/tiles/admin/1/0/0.mvt?within=" + "9" * 20, 400, "is not a unit id"),
         ("/tiles/communes/1/0/0.mvt", 200, ""),
     ],
 )

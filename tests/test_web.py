@@ -84,8 +84,13 @@ def test_province_page_lists_its_2025_communes(client: FlaskClient) -> None:
     # Units of the former Trà Vinh province are among them (full-resolution seed area).
     for name in ("Phường Trà Vinh", "Xã Càng Long", "Xã Long Hữu"):
         assert name in html
-    # communes drawn by class, as tiles of the "province" set (classification + hotspots)
+    # communes drawn by class, as tiles of the "province" set (classification + hotspots),
+    # every tile layer drawn within the province alone
     assert "/tiles/province/{z}/{x}/{y}.mvt" in html
+    tile_urls = re.findall(r"'(/tiles/[^']+)'", html)
+    assert len(tile_urls) >= 4
+    within = {re.search(r"[?&]within=(\d+)", url) for url in tile_urls}
+    assert None not in within and len({found[1] for found in within if found}) == 1
     _assert_offline(client, html)
 
 

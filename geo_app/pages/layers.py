@@ -28,11 +28,18 @@ class TileLayer:
 
 
 def month_tiles(
-    session: Session, specs: tuple[tuple[str, bool], ...], tile_month: str | None, lang: Lang
+    session: Session,
+    specs: tuple[tuple[str, bool], ...],
+    tile_month: str | None,
+    lang: Lang,
+    *,
+    within: int | None = None,
 ) -> tuple[TileLayer, ...]:
-    """Registered tile layers (name, shown at first), dated ``tile_month`` when given."""
+    """Registered tile layers (name, shown at first), dated ``tile_month`` when given and
+    drawn only inside unit ``within`` when given (``web/tiles.py``: it narrows, never widens)."""
     versions = layer_versions(session)
     suffix = f"&month={tile_month}" if tile_month else ""
+    suffix += f"&within={within}" if within is not None else ""
     return tuple(
         TileLayer(name, tile_url(name, versions) + suffix, get_layer(name).title(lang), show)
         for name, show in specs

@@ -36,6 +36,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 
 from geo_app.db_roles import grant_app_rights
 from geo_app.errors import GeoAppError
+from geo_app.parsing import whole_number
 
 MAGIC = b"PGDMP"
 """The first bytes of every pg_dump custom-format archive."""
@@ -156,7 +157,7 @@ def check_archive(path: Path) -> None:
 
 
 def _number(text: str) -> int:
-    return int(text) if text.isdigit() else 0
+    return whole_number(text) or 0
 
 
 def tool(name: str, major: int) -> str:

@@ -38,6 +38,7 @@ from geo_app.i18n import translator
 from geo_app.layers.base import Lang
 from geo_app.pages import campaign as campaign_pages
 from geo_app.pages.common import Viewer, unit_for_page
+from geo_app.parsing import whole_number
 from geo_app.printing import briefing_map, pack
 from geo_app.printing.kit import PAPER_MM, Paper
 from geo_app.services import jobs
@@ -74,8 +75,9 @@ def paper_from(args: Any) -> Paper:
 
 def campaign_id(session: Session, code: str) -> int:
     """A campaign named by its id or its code; 404 in the reader's language."""
-    if code.isdigit() and int(code) <= MAX_ID:
-        return int(code)
+    number = whole_number(code, most=MAX_ID)
+    if number is not None:
+        return number
     try:
         return int(campaign_by_code(session, code).id)
     except NotFound:

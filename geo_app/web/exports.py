@@ -27,6 +27,7 @@ from geo_app.exports.log import PER_PAGE, export_log
 from geo_app.layers import REGISTRY
 from geo_app.layers.base import LayerQuery
 from geo_app.models import Role
+from geo_app.parsing import whole_number
 from geo_app.web.access import account, require_login
 from geo_app.web.api_schemas import ExportArgs, ExportsArgs, documented, export_answer
 from geo_app.web.auth import current_user, roles_required
@@ -110,9 +111,10 @@ def _asked(layers: tuple[str, ...]) -> ExportRequest:
 def _campaign(text: str | None) -> int | None:
     if not text:
         return None
-    if not text.isdigit() or len(text) > 18:
+    number = whole_number(text)
+    if number is None:
         raise InvalidInput(_("campaign «%(value)s» is not a campaign id", value=text))
-    return int(text)
+    return number
 
 
 def _yes_no(name: str, text: str) -> bool:
@@ -128,10 +130,11 @@ def _yes_no(name: str, text: str) -> bool:
 def log_page() -> str:
     """Every export, newest first, a page at a time (``?page=N``)."""
     text = request.args.get("page", "1")
-    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+    page = whole_number(text, most=100_000)
+    if not page:
         raise InvalidInput(_("page «%(value)s» is not a page number", value=text))
     with read_session() as session:
-        found = export_log(session, int(text), PER_PAGE)
+        found = export_log(session, page, PER_PAGE)
     title = _("Export log")
     return render_template("admin_exports.html", log=found, title=title, lang=lang())
 

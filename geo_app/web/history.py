@@ -31,7 +31,7 @@ from geo_app.web.api_schemas import (
     documented,
 )
 from geo_app.web.context import lang, read_session
-from geo_app.web.layers_api import whole_number as whole
+from geo_app.web.layers_api import bounded_number as whole
 
 bp = Blueprint("history", __name__)
 gate(bp)

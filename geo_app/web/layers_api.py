@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext
 from geo_app.errors import InvalidInput
 from geo_app.features import Collection, may_see_sensitive
 from geo_app.layers import REGISTRY
+from geo_app.parsing import whole_number
 from geo_app.services import layer_api
 from geo_app.services.tiles.render import MAX_ZOOM
 from geo_app.web.access import account, require_login, scope_unit_id
@@ -99,8 +100,8 @@ def _asked() -> layer_api.FeatureRequest:
         scope_unit_id=scope_unit_id(),
         sensitive=may_see_sensitive(account().role),
         campaign=parse_campaign(request.args.get("campaign")),
-        limit=whole_number("limit", request.args.get("limit"), 1, layer_api.MAX_FEATURES),
-        offset=whole_number("offset", request.args.get("offset"), 0, None) or 0,
+        limit=bounded_number("limit", request.args.get("limit"), 1, layer_api.MAX_FEATURES),
+        offset=bounded_number("offset", request.args.get("offset"), 0, None) or 0,
     )
 
 
@@ -116,13 +117,14 @@ def _links(found: Collection, asked: layer_api.FeatureRequest) -> list[dict[str,
     return links
 
 
-def whole_number(name: str, text: str | None, low: int, high: int | None) -> int | None:
+def bounded_number(name: str, text: str | None, low: int, high: int | None) -> int | None:
     """A whole-number parameter from ``low`` to ``high`` (no upper bound when None); the OGC
     API (``web/ogc.py``) parses its parameters with these too."""
     if not text:
         return None
-    if text.isdigit() and len(text) <= 18 and low <= int(text) <= (high or int(text)):
-        return int(text)
+    number = whole_number(text) if high is None else whole_number(text, most=high)
+    if number is not None and number >= low:
+        return number
     if high is None:
         message = _("%(name)s «%(value)s» is not a whole number from %(low)d or more")
     else:
@@ -155,14 +157,16 @@ def parse_codes(text: str | None) -> tuple[str, ...]:
 def parse_campaign(text: str | None) -> int | None:
     if not text:
         return None
-    if not text.isdigit() or len(text) > 18:
+    number = whole_number(text)
+    if number is None:
         raise InvalidInput(f"campaign {text!r} is not a whole number (a campaign id)")
-    return int(text)
+    return number
 
 
 def _zoom(text: str | None) -> int | None:
     if not text:
         return None
-    if not text.isdigit() or int(text) > MAX_ZOOM:
+    zoom = whole_number(text, most=MAX_ZOOM)
+    if zoom is None:
         raise InvalidInput(f"zoom {text!r} is not a whole number from 0 to {MAX_ZOOM}")
-    return int(text)
+    return zoom

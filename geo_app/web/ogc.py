@@ -44,10 +44,10 @@ from geo_app.web.api_schemas import (
 from geo_app.web.context import lang, replica_session
 from geo_app.web.layers_api import (
     LAYER_NAMES,
+    bounded_number,
     parse_bbox,
     parse_campaign,
     parse_codes,
-    whole_number,
 )
 from geo_app.web.negotiation import asked_format
 
@@ -217,14 +217,14 @@ def _items_asked(spec: LayerSpec) -> ogc.ItemsAsked:
     filters = [f.name for f in ogc.property_filters(spec)]
     _only(*ITEMS, *filters)
     args = request.args
-    limit = whole_number("limit", args.get("limit"), 1, None) or ogc.DEFAULT_LIMIT
+    limit = bounded_number("limit", args.get("limit"), 1, None) or ogc.DEFAULT_LIMIT
     return ogc.ItemsAsked(
         bbox=parse_bbox(args.get("bbox")),
         as_of=_as_of(args.get("datetime")),
         status=parse_codes(args.get("status")) if "status" in filters else (),
         campaign=parse_campaign(args.get("campaign_id")) if "campaign_id" in filters else None,
         limit=min(limit, ogc.MAX_LIMIT),
-        offset=whole_number("offset", args.get("offset"), 0, None) or 0,
+        offset=bounded_number("offset", args.get("offset"), 0, None) or 0,
         args=tuple((k, v) for k, v in args.items(multi=False) if k not in ("f", "lang")),
     )
 

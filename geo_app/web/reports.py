@@ -23,6 +23,7 @@ from geo_app.errors import Conflict, InvalidInput
 from geo_app.exports.xlsx import Cell, write_xlsx
 from geo_app.models import Role
 from geo_app.pages import reports as pages
+from geo_app.parsing import whole_number
 from geo_app.printing import reports as printing
 from geo_app.services.reports.targets import TargetInvalid, parse_target, set_target
 from geo_app.web.access import account, require_login, viewer
@@ -152,7 +153,7 @@ def save_target() -> tuple[str, int] | BaseResponse:
                 entry,
                 actor=f"web:{account().login}",
                 scope_unit_id=account().scope_unit_id,
-                version=int(version) if version.isdigit() else None,
+                version=whole_number(version),
             )
     except TargetInvalid as error:
         errors: dict[str, list[str]] = {}

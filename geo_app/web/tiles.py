@@ -5,6 +5,9 @@ version the page was built with (``/api/layers`` gives the current one). A tile 
 the current version may be kept by the browser for an hour; any other is revalidated with its
 ETag, which changes only when an edit touched the tile. Tiles need a login and are drawn inside
 the user's scope; layers may read more URL parameters (``TileSpec.request_params``).
+``?within=<unit id>`` draws a national user's tiles inside that unit only, as the province page
+asks for its province (the rest of that page, its list and summary, holds the province alone);
+a scoped user's tiles stay inside their scope whatever it says: it narrows, never widens.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from geo_app import clock
 from geo_app.db import Gated, ResultRow
 from geo_app.domain.month import as_of
 from geo_app.errors import InvalidInput
+from geo_app.parsing import whole_number
 from geo_app.services.tiles import warm
 from geo_app.services.tiles.cache import Tile, TileCache
 from geo_app.services.tiles.render import request_params
@@ -115,6 +119,7 @@ def _get(
     )
     on = as_of(asked.args.get("month"), today=clock.today())
     params = request_params(asked.name, asked.args)
+    scope = drawn_scope(asked.scope_unit_id, asked.args.get("within"))
     return tile_cache().get_gated(
         connection,
         asked.name,
@@ -123,9 +128,21 @@ def _get(
         row,
         on,
         gated,
-        scope_unit_id=asked.scope_unit_id,
+        scope_unit_id=scope,
         params=params,
     )
+
+
+def drawn_scope(user_scope: int | None, within: str | None) -> int | None:
+    """The unit a tile is drawn inside: the user's scope; for a national user (None) the
+    ``within`` unit when the page names one. A scoped user keeps their own scope: ``within``
+    may only narrow what a user sees, and no page of theirs asks for less than their scope."""
+    if within is None:
+        return user_scope
+    unit = whole_number(within)
+    if unit is None:
+        raise InvalidInput(f"within {within!r} is not a unit id (a whole number)")
+    return unit if user_scope is None else user_scope
 
 
 def _integer(label: str, value: str) -> int:

@@ -22,6 +22,7 @@ from geo_app.db import session_scope
 from geo_app.domain.vocabulary import USER_ROLES
 from geo_app.errors import GeoAppError, InvalidInput
 from geo_app.pages.users import Filters, one_user, role_choices, scope_choices, user_list
+from geo_app.parsing import whole_number
 from geo_app.services.accounts import users
 from geo_app.services.accounts.admin import MANAGERS, Manager
 from geo_app.web.access import account, require_login
@@ -66,10 +67,10 @@ def _write(work: Callable[[Session], T]) -> T:
 
 
 def _version() -> int:
-    text = request.form.get("version", "")
-    if not text.isdigit() or len(text) > 9:
+    found = whole_number(request.form.get("version", ""), most=10**9 - 1)
+    if found is None:
         raise InvalidInput(_("The form is incomplete: reload the page and try again."))
-    return int(text)
+    return found
 
 
 def _filters() -> Filters:

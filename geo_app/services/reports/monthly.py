@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from geo_app.domain.checklist import RECOGNISED
 from geo_app.layers.filters import within_scope
 from geo_app.models import AdminUnit, Campaign, Hotspot
+from geo_app.parsing import whole_number
 from geo_app.services.campaigns.lookup import PhaseOn, campaign_by_code
 from geo_app.services.campaigns.progress import TargetProgress, target_progress
 from geo_app.services.campaigns.progress_report import targets_in_scope, visible_campaign
@@ -90,7 +91,8 @@ class MonthlyReport:
 
 def campaign_for_report(session: Session, key: str, scope_unit_id: int | None) -> Campaign:
     """The campaign named by its id or its code (slug), if the user may see it (404/403)."""
-    campaign_id = int(key) if key.isdigit() else campaign_by_code(session, key).id
+    number = whole_number(key)
+    campaign_id = number if number is not None else campaign_by_code(session, key).id
     return visible_campaign(session, campaign_id, scope_unit_id)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from geo_app import clock
 from geo_app.errors import Conflict, InvalidInput, NotFound
 from geo_app.models import AdminUnit, ProvinceTarget
+from geo_app.parsing import whole_number
 from geo_app.services import audit
 from geo_app.services.accounts.scope import OutOfScope, unit_in_scope
 from geo_app.services.classification.province import communes_of, province_in_force
@@ -94,9 +95,9 @@ def parse_target(province_code: str, year: str, share: str, basis: str) -> Targe
     """Check a goal as typed (the share in percent, "20" or "20,5"); every problem at once."""
     problems: list[FieldProblem] = []
     code = province_code.strip()
-    if not code.isdigit() or len(code) > 3:
+    if whole_number(code, most=999) is None:
         problems.append(FieldProblem("province", "Choose a province."))
-    year_value = int(year.strip()) if year.strip().isdigit() else None
+    year_value = whole_number(year.strip(), most=YEARS[1])
     if year_value is None or not YEARS[0] <= year_value <= YEARS[1]:
         problems.append(FieldProblem("year", "The year must be a number from 2000 to 2100."))
     share_value = _percent(share)

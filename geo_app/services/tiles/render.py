@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from geo_app.db import Gate, Gated, Prepared, ResultRow
 from geo_app.errors import InvalidInput, NotFound
 from geo_app.layers import REGISTRY, LayerSpec
+from geo_app.parsing import whole_number
 from geo_app.services.tiles.bands import band_for_zoom
 
 EXTENT = 4096
@@ -191,9 +192,10 @@ def request_params(name: str, given: Mapping[str, str]) -> dict[str, int]:
         text = (given.get(param) or "").strip()
         if not text:
             raise InvalidInput(f"tiles of {name} need ?{param}=<id>")
-        if not text.isdigit() or len(text) > 18:
+        number = whole_number(text)
+        if number is None:
             raise InvalidInput(f"{param} {text!r} is not a whole number")
-        values[param] = int(text)
+        values[param] = number
     return values
 
 
