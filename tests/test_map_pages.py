@@ -27,7 +27,9 @@ CLASSES_VI = (
     "Ít phức tạp",
     "Không ma túy",
 )
-TILE_URL = re.compile(r"'(/tiles/(\w+)/\{z\}/\{x\}/\{y\}\.mvt\?v=\d+(?:&month=([\d-]+))?)'")
+TILE_URL = re.compile(
+    r"'(/tiles/(\w+)/\{z\}/\{x\}/\{y\}\.mvt\?v=\d+(?:&within=\d+)?(?:&month=([\d-]+))?)'"
+)
 PANEL_ITEM = re.compile(
     r'<li><span class="swatch[^"]*" style="background-color:[^"]+" title="([^"]+)"></span>\s*'
     r'<span class="unit-name"><a href="/map/commune/(\w+)'

@@ -38,8 +38,8 @@ def month_tiles(
     """Registered tile layers (name, shown at first), dated ``tile_month`` when given and
     drawn only inside unit ``within`` when given (``web/tiles.py``: it narrows, never widens)."""
     versions = layer_versions(session)
-    suffix = f"&month={tile_month}" if tile_month else ""
-    suffix += f"&within={within}" if within is not None else ""
+    suffix = f"&within={within}" if within is not None else ""
+    suffix += f"&month={tile_month}" if tile_month else ""
     return tuple(
         TileLayer(name, tile_url(name, versions) + suffix, get_layer(name).title(lang), show)
         for name, show in specs
