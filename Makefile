@@ -55,7 +55,7 @@ format: ## Reformat the code
 	$(BIN)/ruff check --fix .
 
 i18n: ## Re-extract translatable strings into the Vietnamese catalog and compile it
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 -k lazy_gettext \
 		--project geo_app --version 0.1.0 --sort-by-file --no-wrap -o geo_app/translations/messages.pot geo_app
 	$(BIN)/pybabel update -i geo_app/translations/messages.pot -d geo_app/translations -l vi \
 		--no-wrap --ignore-obsolete

@@ -6,6 +6,12 @@ Services raise these; views and the CLI never parse error strings.
 from __future__ import annotations
 
 
+def N_(message: str) -> str:
+    """Mark an English message that is translated later, where it is shown (``_(message)`` in
+    the web layer: an ``abort`` description, a form problem): `make i18n` then extracts it."""
+    return message
+
+
 class GeoAppError(Exception):
     """Base of every expected failure: bad input, missing things, conflicts."""
 

@@ -12,7 +12,8 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "geo_app" / "translations" / "vi" / "LC_MESSAGES"
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+"""The Makefile's `make i18n` keywords: ``N_`` marks messages translated where they are shown."""
 
 
 def _marked() -> set[str]:

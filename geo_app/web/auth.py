@@ -49,6 +49,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from geo_app import urls
 from geo_app.db import session_scope
 from geo_app.domain.vocabulary import USER_ROLES
+from geo_app.errors import N_
 from geo_app.models import Role
 from geo_app.services.accounts import sessions
 from geo_app.services.accounts.admin import MANAGERS
@@ -293,7 +294,7 @@ def roles_required(*roles: Role) -> Callable[[View], View]:
             if user is None:
                 return unauthorized()
             if user.role not in roles:
-                abort(403, description="your role may not do this")
+                abort(403, description=N_("your role may not do this"))
             return view(*args, **kwargs)
 
         return cast(View, wrapper)

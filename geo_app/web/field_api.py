@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo_app.db import session_scope
-from geo_app.errors import InvalidInput
+from geo_app.errors import N_, InvalidInput
 from geo_app.models import Role
 from geo_app.services.field import actions as field_actions
 from geo_app.services.field import edit
@@ -94,7 +94,7 @@ def _writer() -> Writer:
 def _body() -> Any:
     """The JSON body of a write, after the CSRF check (cookie logins)."""
     if not request.is_json:
-        abort(415, description="send JSON (Content-Type: application/json)")
+        abort(415, description=N_("send JSON (Content-Type: application/json)"))
     check_csrf()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from geo_app.db import session_scope
 from geo_app.domain.vocabulary import USER_ROLES
-from geo_app.errors import GeoAppError, InvalidInput
+from geo_app.errors import N_, GeoAppError, InvalidInput
 from geo_app.pages.users import Filters, one_user, role_choices, scope_choices, user_list
 from geo_app.parsing import whole_number
 from geo_app.services.accounts import users
@@ -48,7 +48,7 @@ def _manager() -> Manager:
     """The logged-in user as the rule sees them; 403 for roles that manage nobody."""
     user = account()
     if user.role not in MANAGERS:
-        abort(403, description="your role may not do this")
+        abort(403, description=N_("your role may not do this"))
     return Manager(user.id, user.role, user.scope_unit_id)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from geo_app import clock
-from geo_app.errors import Conflict, InvalidInput, NotFound
+from geo_app.errors import N_, Conflict, InvalidInput, NotFound
 from geo_app.models import AdminUnit, ProvinceTarget
 from geo_app.parsing import whole_number
 from geo_app.services import audit
@@ -96,18 +96,18 @@ def parse_target(province_code: str, year: str, share: str, basis: str) -> Targe
     problems: list[FieldProblem] = []
     code = province_code.strip()
     if whole_number(code, most=999) is None:
-        problems.append(FieldProblem("province", "Choose a province."))
+        problems.append(FieldProblem("province", N_("Choose a province.")))
     year_value = whole_number(year.strip(), most=YEARS[1])
     if year_value is None or not YEARS[0] <= year_value <= YEARS[1]:
-        problems.append(FieldProblem("year", "The year must be a number from 2000 to 2100."))
+        problems.append(FieldProblem("year", N_("The year must be a number from 2000 to 2100.")))
     share_value = _percent(share)
     if share_value is None:
-        problems.append(FieldProblem("share", "The goal must be a percentage from 0 to 100."))
+        problems.append(FieldProblem("share", N_("The goal must be a percentage from 0 to 100.")))
     text = " ".join(basis.split())
     if not text:
-        problems.append(FieldProblem("basis", "Give the basis of the goal (plan or decision)."))
+        problems.append(FieldProblem("basis", N_("Give the basis of the goal (plan or decision).")))
     elif len(text) > BASIS_MAX:
-        problems.append(FieldProblem("basis", "The basis is longer than 300 characters."))
+        problems.append(FieldProblem("basis", N_("The basis is longer than 300 characters.")))
     if problems or year_value is None or share_value is None:
         raise TargetInvalid(problems)
     return TargetInput(code, year_value, share_value, text)
@@ -205,7 +205,7 @@ def _province(session: Session, code: str, scope_unit_id: int | None) -> AdminUn
     try:
         province = province_in_force(session, code, clock.today())
     except NotFound:
-        raise TargetInvalid([FieldProblem("province", "Choose a province.")]) from None
+        raise TargetInvalid([FieldProblem("province", N_("Choose a province."))]) from None
     if not unit_in_scope(session, scope_unit_id, province.id):
         raise OutOfScope("this area is outside your scope")
     return province
