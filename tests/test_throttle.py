@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from conftest import ROOT, make_settings
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
-from test_auth import PASSWORD, World, build_world, csrf_of
+from test_auth import PASSWORD, World, build_world, csrf_of, log_in
 
 from geo_app import create_app
 from geo_app.services.accounts import login as login_service
@@ -247,3 +247,40 @@ def test_an_admin_unlocks_an_account_and_a_new_password_lifts_the_lock(world: Wo
             {"u": _user_id(world, "staff86")},
         ).scalars()
         assert list(lifts) == [{"locked": True}, {"locked": False}, {"locked": True}]
+
+
+def _change_password(client: FlaskClient, current: str) -> Any:
+    data = {
+        "current": current,
+        "new": "mat-khau-moi-2026",
+        "repeated": "mat-khau-moi-2026",
+        "csrf_token": csrf_of(client, "/account/password"),
+    }
+    return client.post("/account/password", data=data)
+
+
+def test_wrong_current_passwords_on_one_s_own_change_count_like_failed_logins(
+    world: World,
+) -> None:
+    """A stolen session must not give unlimited guesses at the account's password: the
+    change's wrong current passwords share the login's counters, waits and lock."""
+    client = world.app.test_client()
+    assert log_in(client, "staff86") == 302
+    hash_of = sa.text("SELECT password_hash FROM app_user WHERE login = 'staff86'")
+    with world.engine.connect() as conn:
+        before = conn.scalar(hash_of)
+    for _ in range(19):
+        wrong = _change_password(client, WRONG)
+        assert wrong.status_code == 400
+        assert "Mật khẩu hiện tại sai." in wrong.get_data(as_text=True)
+        _wait_out(world)  # a patient guesser waits out every delay
+    assert _change_password(client, WRONG).status_code == 400  # the twentieth locks
+    refused = _change_password(client, PASSWORD)  # the right one, refused unchecked
+    assert refused.status_code == 429
+    assert 890 <= int(refused.headers["Retry-After"]) <= 900
+    assert "Đăng nhập sai quá nhiều lần" in refused.get_data(as_text=True)
+    assert _post(world.app.test_client(), "staff86", PASSWORD).status_code == 429  # one lock
+    vias = [after["via"] for _row, after in _audited(world, "login_throttled")]
+    assert vias[-2:] == ["password_change", "form"]
+    with world.engine.connect() as conn:
+        assert conn.scalar(hash_of) == before  # never changed

@@ -83,14 +83,16 @@ def _configure(state: BlueprintSetupState) -> None:
     )
 
 
-def _secret() -> bytes:
+def app_secret() -> bytes:
+    """The app's secret key as bytes: it names the throttle's counters and keys the
+    remembered HTTP Basic checks."""
     return settings().secret_key.encode()
 
 
 def _credential_cache() -> CredentialCache:
     found = current_app.extensions.get("geo_app.credential_cache")
     if found is None:
-        made = CredentialCache(_secret())
+        made = CredentialCache(app_secret())
         found = current_app.extensions.setdefault("geo_app.credential_cache", made)
     assert isinstance(found, CredentialCache)
     return found
@@ -177,7 +179,7 @@ def _basic_account(name: str, password: str) -> Account | None:
             name,
             password,
             address=request.remote_addr or "",
-            secret=_secret(),
+            secret=app_secret(),
             via="basic",
             record_login=False,
         )
@@ -188,14 +190,19 @@ def _basic_account(name: str, password: str) -> Account | None:
     return outcome
 
 
-def throttled(refusal: Refusal) -> Response:
-    """429 saying when to retry: JSON on machine paths, the login form for people."""
+def throttle_text(refusal: Refusal) -> str:
+    """When the throttled user may try again, in the page's language."""
     at = refusal.retry_at.astimezone(VIETNAM_TIME).strftime("%H:%M:%S")
-    text = gettext(
+    return gettext(
         "Too many failed logins. Try again after %(time)s (in %(seconds)s s).",
         time=at,
         seconds=refusal.seconds,
     )
+
+
+def throttled(refusal: Refusal) -> Response:
+    """429 saying when to retry: JSON on machine paths, the login form for people."""
+    text = throttle_text(refusal)
     if _is_api():
         response = jsonify({"error": text, "retry_after": refusal.retry_at.isoformat()})
     else:
@@ -344,7 +351,7 @@ def login_post() -> tuple[str, int] | BaseResponse:
     previous = session.get(SESSION_KEY)
     with session_scope(engine()) as db, db.begin():
         outcome = attempt(
-            db, name, password, address=request.remote_addr or "", secret=_secret(), via="form"
+            db, name, password, address=request.remote_addr or "", secret=app_secret(), via="form"
         )
         if isinstance(outcome, Account):
             if isinstance(previous, str):

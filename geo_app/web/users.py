@@ -23,17 +23,20 @@ from geo_app.domain.vocabulary import USER_ROLES
 from geo_app.errors import N_, GeoAppError, InvalidInput
 from geo_app.pages.users import Filters, one_user, role_choices, scope_choices, user_list
 from geo_app.parsing import whole_number
+from geo_app.services.accounts import login as logins
 from geo_app.services.accounts import users
 from geo_app.services.accounts.admin import MANAGERS, Manager
 from geo_app.web.access import account, require_login
 from geo_app.web.auth import (
     PASSWORD_PAGE,
+    app_secret,
     check_csrf,
     keep_session,
     open_while_password_must_change,
     start_session,
+    throttle_text,
 )
-from geo_app.web.context import engine, lang, read_session, settings
+from geo_app.web.context import engine, lang, read_session
 from geo_app.web.errors import message
 
 bp = Blueprint("users", __name__)
@@ -54,10 +57,6 @@ def _manager() -> Manager:
 
 def _actor() -> str:
     return f"web:{account().login}"
-
-
-def _secret() -> bytes:
-    return settings().secret_key.encode()
 
 
 def _write(work: Callable[[Session], T]) -> T:
@@ -102,7 +101,7 @@ def _form_page(actor: Manager, **shown: Any) -> str:
 
 def _user_page(actor: Manager, login: str, **shown: Any) -> str:
     with read_session() as db:
-        user = one_user(db, actor, login, _secret(), lang())
+        user = one_user(db, actor, login, app_secret(), lang())
     return _form_page(actor, user=user, title=user.login, **shown)
 
 
@@ -112,7 +111,7 @@ def list_page() -> str:
     actor = _manager()
     filters = _filters()
     with read_session() as db:
-        found = user_list(db, actor, filters, _secret(), lang())
+        found = user_list(db, actor, filters, app_secret(), lang())
     roles = role_choices(actor, lang())
     return render_template(
         "admin_users.html", title=_("Users"), lang=lang(), found=found, filters=filters, roles=roles
@@ -225,7 +224,7 @@ def reset_password(login: str) -> str:
 def unlock(login: str) -> BaseResponse:
     check_csrf()
     actor = _manager()
-    _write(lambda db: users.unlock(db, login=login, secret=_secret(), actor=_actor(), by=actor))
+    _write(lambda db: users.unlock(db, login=login, secret=app_secret(), actor=_actor(), by=actor))
     return _done(login, "unlocked")
 
 
@@ -250,11 +249,20 @@ def own_password() -> Page:
 
 @bp.post(PASSWORD_PAGE)
 @open_while_password_must_change
-def own_password_post() -> Page | BaseResponse:
+def own_password_post() -> Page | tuple[str, int, dict[str, str]] | BaseResponse:
     """The user's own change: every other session of the user ends, this browser gets a new
     one, and the forced change (after a reset) is over."""
     check_csrf()
     user, form = account(), request.form
+    address = request.remote_addr or ""
+    refusal = _write(
+        lambda db: logins.refused(
+            db, user.login, address=address, secret=app_secret(), via="password_change"
+        )
+    )
+    if refusal is not None:  # no password is checked while the account must wait
+        page, _status = _password_page(throttle_text(refusal), 429)
+        return page, 429, {"Retry-After": str(refusal.seconds)}
 
     def change(db: Session) -> Any:
         users.change_own_password(
@@ -269,6 +277,13 @@ def own_password_post() -> Page | BaseResponse:
 
     try:
         started = _write(change)
+    except users.WrongPassword as error:  # a guess like a failed login: counted, committed
+        _write(
+            lambda db: logins.count_wrong_password(
+                db, user.login, address=address, secret=app_secret()
+            )
+        )
+        return _password_page(message(error), error.status)
     except GeoAppError as error:
         return _password_page(message(error), error.status)
     keep_session(started)

@@ -135,9 +135,8 @@ def attempt(
     ``via`` says which door was used (``form`` or ``basic``) in the audit log.
     """
     keys = throttle.keys_for(login, address, secret)
-    refusal = throttle.refusal(session, keys)
+    refusal = refused(session, login, address=address, secret=secret, via=via)
     if refusal is not None:
-        _audit_refusal(session, login, address, via, refusal)
         return refusal
     account = authenticate(session, login, password, record_login=record_login)
     if account is None:
@@ -147,6 +146,24 @@ def attempt(
         if record_login:
             throttle.forget_old(session)
     return account
+
+
+def refused(
+    session: Session, login: str, *, address: str, secret: bytes, via: str
+) -> Refusal | None:
+    """The throttle's refusal for this login or address, audited, if one is in force: checked
+    before any password of the account is (the login doors, one's own password change)."""
+    keys = throttle.keys_for(login, address, secret)
+    refusal = throttle.refusal(session, keys)
+    if refusal is not None:
+        _audit_refusal(session, login, address, via, refusal)
+    return refusal
+
+
+def count_wrong_password(session: Session, login: str, *, address: str, secret: bytes) -> None:
+    """A wrong password typed for this login outside the login doors (one's own change): it
+    counts towards the same waits and lock as a failed login."""
+    throttle.record_failure(session, throttle.keys_for(login, address, secret))
 
 
 def _audit_failure(session: Session, user: User | None) -> None:

@@ -38,6 +38,11 @@ TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 """No 0/o, 1/l/i: a temporary password is read aloud or copied by hand."""
 
 
+class WrongPassword(InvalidInput):
+    """The current password typed in one's own change was wrong: the caller counts it against
+    the login throttle (it is a guess at the account's password like any other)."""
+
+
 @dataclass(frozen=True)
 class Reset:
     """A reset password: the temporary password (shown once, never stored) and the sessions
@@ -279,7 +284,7 @@ def change_own_password(
     if user is None or not user.is_active:
         raise NotFound(f"no user {user_id}")
     if not check_password_hash(user.password_hash, current):
-        raise InvalidInput(_("The current password is wrong."))
+        raise WrongPassword(_("The current password is wrong."))
     if new != repeated:
         raise InvalidInput(_("The two new passwords differ."))
     if new == current:
